@@ -1,3 +1,4 @@
-/** The kubelet-ts version, and the Kubernetes version whose kubelet it mirrors. */
+/** The kubelet-ts version. */
 export const VERSION = "0.1.0";
+/** The upstream kubelet version whose behaviour kubelet-ts mirrors. */
 export const KUBERNETES_VERSION = "v1.20.2";

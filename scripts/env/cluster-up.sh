@@ -28,8 +28,21 @@ chmod 700 "$PKI" "$TB/etcd"
 for b in kube-apiserver kube-controller-manager kube-scheduler; do
   [ -x "$K8S_BIN/$b" ] || { echo "cluster-up.sh: $K8S_BIN/$b missing; run build-k8s.sh first" >&2; exit 1; }
 done
+# kubectl: the one built with the control plane (build-k8s.sh) comes first, so a fresh machine needs none.
+export PATH=$K8S_BIN:$PATH
+need=""
+for p in etcd-server openssl curl iproute2; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
+done
+if [ -n "$need" ]; then
+  [ "$(id -u)" = 0 ] || { echo "cluster-up.sh: must run as root to install$need" >&2; exit 1; }
+  log "apt-get install$need"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need > "$LOGS/apt-cluster.log" 2>&1 \
+    || { tail -20 "$LOGS/apt-cluster.log"; exit 1; }
+fi
 for t in etcd kubectl openssl curl; do
-  command -v $t >/dev/null || { echo "cluster-up.sh: $t not found (etcd: apt-get install etcd-server)" >&2; exit 1; }
+  command -v $t >/dev/null || { echo "cluster-up.sh: $t not found (kubectl: run build-k8s.sh)" >&2; exit 1; }
 done
 
 if [ -z "${NODE_NAME:-}" ]; then
