@@ -1,0 +1,63 @@
+/** The `Fs` port on Node's `node:fs`. */
+import { watch } from "node:fs";
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { DirEntry, Fs } from "../../kubelet/ports/fs.ts";
+
+let tmpCounter = 0;
+
+/** Node's filesystem as the kubelet's Fs port. */
+export const nodeFs: Fs = {
+  async readFile(path) {
+    return new Uint8Array(await readFile(path));
+  },
+  readText(path) {
+    return readFile(path, "utf8");
+  },
+  async writeFileAtomic(path, data, mode = 0o644) {
+    const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${++tmpCounter}`);
+    try {
+      await writeFile(tmp, data, { mode });
+      await chmod(tmp, mode);
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  },
+  async readDir(path) {
+    const entries = await readdir(path, { withFileTypes: true });
+    return entries.map((e): DirEntry => ({ name: e.name, isDirectory: e.isDirectory(), isFile: e.isFile(), isSymlink: e.isSymbolicLink() }));
+  },
+  async stat(path) {
+    try {
+      const s = await lstat(path);
+      return { size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory(), isFile: s.isFile(), mode: s.mode & 0o7777 };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  },
+  async mkdirp(path, mode = 0o755) {
+    await mkdir(path, { recursive: true, mode });
+  },
+  async removeAll(path) {
+    await rm(path, { recursive: true, force: true });
+  },
+  async symlink(target, path) {
+    await symlink(target, path);
+  },
+  async rename(from, to) {
+    await rename(from, to);
+  },
+  watchDir(dir, onChange) {
+    try {
+      const w = watch(dir, { persistent: false }, (_event, name) => onChange({ dir, name: name ?? undefined }));
+      w.on("error", () => w.close());
+      return () => w.close();
+    } catch {
+      // The directory may not exist yet; the caller's periodic re-list covers it.
+      return () => {};
+    }
+  },
+};

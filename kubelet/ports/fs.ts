@@ -1,0 +1,28 @@
+/** The `Fs` port: the files and directories the kubelet owns (manifests, pod dirs, logs, checkpoints). */
+
+/** One directory entry. */
+export interface DirEntry { name: string; isDirectory: boolean; isFile: boolean; isSymlink: boolean }
+
+/** File metadata the kubelet needs. */
+export interface FileInfo { size: number; mtimeMs: number; isDirectory: boolean; isFile: boolean; mode: number }
+
+/** A change seen in a watched directory; the kubelet always re-reads, so only the hint matters. */
+export interface DirChange { dir: string; name?: string }
+
+/** Filesystem operations for the kubelet; every path is absolute. */
+export interface Fs {
+  readFile(path: string): Promise<Uint8Array>;
+  readText(path: string): Promise<string>;
+  /** Writes via a temporary file + rename, so readers see the old or the new content, never a mix. */
+  writeFileAtomic(path: string, data: Uint8Array | string, mode?: number): Promise<void>;
+  readDir(path: string): Promise<DirEntry[]>;
+  /** `undefined` when the path does not exist. */
+  stat(path: string): Promise<FileInfo | undefined>;
+  mkdirp(path: string, mode?: number): Promise<void>;
+  /** Removes a file or a directory tree; no error when it is already gone. */
+  removeAll(path: string): Promise<void>;
+  symlink(target: string, path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** Calls `onChange` when entries of `dir` change; returns a function that stops watching. */
+  watchDir(dir: string, onChange: (change: DirChange) => void): () => void;
+}
