@@ -5,3 +5,4 @@
 export function abiVersion(): i32 {
   return 1;
 }
+export * from "./quantity";
