@@ -1,0 +1,94 @@
+/**
+ * Image manager: makes sure a container's image is present before the container is created,
+ * honouring imagePullPolicy and the image pull back-off, with upstream's events and reasons
+ * (pkg/kubelet/images/image_manager.go, v1.20).
+ */
+import type { Container } from "../../bindings/kube/types.ts";
+import type { Outgoing, PodSandboxConfig } from "../../bindings/cri/types.ts";
+import type { EventRecorder, EventSubject } from "../events/recorder.ts";
+import type { Cri } from "../ports/cri.ts";
+import type { Backoff } from "../backoff.ts";
+
+/** A container could not get its image; `reason` becomes the container's waiting reason. */
+export interface ImageError { reason: "ErrImagePull" | "ImagePullBackOff" | "ErrImageNeverPull" | "InvalidImageName"; message: string }
+
+/** Outcome of ensureImage: the runtime's image reference, or why there is none. */
+export type EnsureImageResult = { imageRef: string } | { error: ImageError };
+
+/** Adds ":latest" when a reference has neither tag nor digest (upstream applyDefaultImageTag). */
+export function withDefaultTag(image: string): string {
+  if (image.includes("@")) return image;
+  const lastSlash = image.lastIndexOf("/");
+  return image.indexOf(":", lastSlash + 1) >= 0 ? image : `${image}:latest`;
+}
+
+/** The pull policy the API server defaults to: Always for ":latest" or no tag, else IfNotPresent. */
+export function defaultPullPolicy(image: string): "Always" | "IfNotPresent" {
+  if (image.includes("@")) return "IfNotPresent";
+  return withDefaultTag(image).endsWith(":latest") ? "Always" : "IfNotPresent";
+}
+
+const REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
+const HOST_PART = /^[a-zA-Z0-9]+(?:[.-][a-zA-Z0-9]+)*(?::[0-9]+)?$/;
+
+/** Checks an image reference's syntax (docker reference grammar); returns an error message or undefined. */
+export function invalidImageReason(image: string): string | undefined {
+  if (image === "") return "image name is empty";
+  const slash = image.indexOf("/");
+  const first = slash < 0 ? "" : image.slice(0, slash);
+  const rest = first !== "" && HOST_PART.test(first) && /[.:]|^localhost$/.test(first) ? image.slice(slash + 1) : image;
+  if (!REF.test(rest)) return "invalid reference format";
+  return undefined;
+}
+
+/** Pulls images for containers, with back-off per (pod, image). */
+export class ImageManager {
+  constructor(
+    private readonly cri: Cri,
+    private readonly events: EventRecorder,
+    private readonly backoff: Backoff,
+    private readonly now: () => number,
+  ) {}
+
+  /** Ensures `container.image` is present according to its pull policy. */
+  async ensureImage(podUID: string, subject: EventSubject, container: Container, sandboxConfig: Outgoing<PodSandboxConfig>): Promise<EnsureImageResult> {
+    const spec = container.image ?? "";
+    const invalid = invalidImageReason(spec);
+    if (invalid) {
+      const message = `Failed to apply default image tag "${spec}": couldn't parse image reference "${spec}": ${invalid}`;
+      this.events.event(subject, "Warning", "InvalidImageName", message);
+      return { error: { reason: "InvalidImageName", message } };
+    }
+    const image = withDefaultTag(spec);
+    const policy = container.imagePullPolicy ?? defaultPullPolicy(spec);
+    const present = policy === "Always" ? undefined : (await this.cri.imageStatus({ image, annotations: {} })).image;
+    if (present) {
+      this.events.event(subject, "Normal", "Pulled", `Container image "${spec}" already present on machine`);
+      return { imageRef: present.id };
+    }
+    if (policy === "Never") {
+      const message = `Container image "${spec}" is not present with pull policy of Never`;
+      this.events.event(subject, "Warning", "ErrImageNeverPull", message);
+      return { error: { reason: "ErrImageNeverPull", message } };
+    }
+    const key = `${podUID}_${spec}`;
+    if (this.backoff.inBackoff(key, this.now())) {
+      const message = `Back-off pulling image "${spec}"`;
+      this.events.event(subject, "Normal", "BackOff", message);
+      return { error: { reason: "ImagePullBackOff", message } };
+    }
+    this.events.event(subject, "Normal", "Pulling", `Pulling image "${spec}"`);
+    const t0 = this.now();
+    try {
+      const ref = await this.cri.pullImage({ image, annotations: {} }, undefined, sandboxConfig);
+      this.events.event(subject, "Normal", "Pulled", `Successfully pulled image "${spec}" in ${((this.now() - t0) / 1000).toFixed(3)}s`);
+      return { imageRef: ref };
+    } catch (err) {
+      this.backoff.next(key, this.now());
+      const detail = err instanceof Error ? err.message : String(err);
+      this.events.event(subject, "Warning", "Failed", `Failed to pull image "${spec}": ${detail}`);
+      this.events.event(subject, "Warning", "Failed", "Error: ErrImagePull");
+      return { error: { reason: "ErrImagePull", message: detail } };
+    }
+  }
+}
