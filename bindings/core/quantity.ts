@@ -113,11 +113,11 @@ export class WasmQuantityParser implements QuantityParser {
     let n = 0;
     for (let i = start; i < inputs.length && n < this.#maxItems; i++, n++) {
       const s = inputs[i]!;
-      const worst = s.length * 3;
+      const { read, written } = this.#encoder.encodeInto(s, mem.subarray(base + used, base + this.#inputBytes));
       // canonical output is at most input length + 24 bytes per item
-      if (n > 0 && (used + worst > this.#inputBytes || (canonical && outBudget + worst + 24 > this.#outputBytes))) break;
-      if (worst > this.#inputBytes) throw new RangeError(`quantity string of ${s.length} characters exceeds the core's ${this.#inputBytes}-byte buffer`);
-      const { written } = this.#encoder.encodeInto(s, mem.subarray(base + used, base + this.#inputBytes));
+      const full = read < s.length || (canonical && outBudget + written + 24 > this.#outputBytes);
+      if (full && n > 0) break;
+      if (full) throw new RangeError(`quantity string of ${s.length} characters exceeds the core's ${this.#inputBytes}-byte buffer`);
       items[n * 2] = used;
       items[n * 2 + 1] = written;
       used += written;
