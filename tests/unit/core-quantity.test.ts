@@ -11,8 +11,8 @@ const core = await instantiateCore(readFileSync(new URL("../../dist/core.wasm", 
 const impls: [string, QuantityParser][] = [["wasm", new WasmQuantityParser(core)], ["twin", new TwinQuantityParser()]];
 
 function ok(q: ParsedQuantity): Extract<ParsedQuantity, { ok: true }> {
-  if (!q.ok) throw new assert.Assertion({ message: `expected a parsed quantity, got error ${q.code}: ${q.message}` });
-  return q;
+  if (!q.ok) assert.unreachable(`expected a parsed quantity, got error ${q.code}: ${q.message}`);
+  return q as Extract<ParsedQuantity, { ok: true }>;
 }
 
 /** Declares one rule: `check` runs against both implementations. */
