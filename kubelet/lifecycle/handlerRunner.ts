@@ -1,0 +1,59 @@
+/**
+ * Runs lifecycle hooks (postStart, preStop): exec through CRI ExecSync, httpGet against the pod IP,
+ * sleep. Mirrors upstream pkg/kubelet/lifecycle/handlers.go.
+ */
+import type { Container, Handler, Pod } from "../../bindings/kube/types.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { Cri } from "../ports/cri.ts";
+
+/** A plain HTTP GET (the `Net` port's piece hooks need). */
+export type HttpGet = (url: string, headers: Record<string, string>, timeoutMs: number) => Promise<{ status: number; body: string }>;
+
+/** Resolves a named or numeric container port. */
+export function resolvePort(port: number | string, container: Container): number | undefined {
+  if (typeof port === "number") return port;
+  if (/^\d+$/.test(port)) return Number(port);
+  return container.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+/** Runs hook handlers; resolves to an error message, or undefined on success. */
+export class HandlerRunner {
+  constructor(private readonly cri: Cri, private readonly httpGet: HttpGet, private readonly clock: Clock) {}
+
+  async run(containerId: string, pod: Pod, container: Container, handler: Handler, podIP: string | undefined, timeoutMs: number): Promise<string | undefined> {
+    if (handler.exec) {
+      try {
+        const res = await this.cri.execSync(containerId, handler.exec.command ?? [], Math.ceil(timeoutMs / 1000), { timeoutMs: timeoutMs + 5000 });
+        if (res.exitCode !== 0) {
+          const out = new TextDecoder().decode(res.stdout) + new TextDecoder().decode(res.stderr);
+          return `command '${(handler.exec.command ?? []).join(" ")}' exited with ${res.exitCode}: ${out}`;
+        }
+        return undefined;
+      } catch (err) {
+        return err instanceof Error ? err.message : String(err);
+      }
+    }
+    if (handler.httpGet) {
+      const g = handler.httpGet;
+      const port = resolvePort(g.port, container);
+      if (port === undefined) return `couldn't find port: ${String(g.port)} in ${container.name}`;
+      const host = g.host || podIP;
+      if (!host) return `failed to find networking container: pod ${pod.metadata.name} has no IP`;
+      const path = g.path ? (g.path.startsWith("/") ? g.path : `/${g.path}`) : "/";
+      const url = `${(g.scheme ?? "HTTP").toLowerCase()}://${host.includes(":") ? `[${host}]` : host}:${port}${path}`;
+      try {
+        const headers = Object.fromEntries((g.httpHeaders ?? []).map((h) => [h.name, h.value]));
+        const res = await this.httpGet(url, headers, timeoutMs);
+        return res.status >= 200 && res.status < 400 ? undefined : `HTTP lifecycle hook (${path}) for Container "${container.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: <nil>, message: "${res.body.slice(0, 1024)}"`;
+      } catch (err) {
+        return `Get "${url}": ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    if (handler.sleep) {
+      await this.clock.sleep(Math.min(handler.sleep.seconds * 1000, timeoutMs));
+      return undefined;
+    }
+    if (handler.tcpSocket) return "tcpSocket is not supported as a lifecycle hook";
+    return "a lifecycle hook needs one of exec, httpGet or sleep";
+  }
+}
