@@ -1,0 +1,132 @@
+/**
+ * Reads what the runtime holds for the kubelet's pods through CRI and turns it into
+ * PodRuntimeStatus values: two list calls per read, plus ContainerStatus / PodSandboxStatus only for
+ * instances not seen before or whose state changed (exited instances never change, so their details
+ * are cached until they disappear).
+ */
+import type { Container as CriContainer, PodSandbox } from "../../bindings/cri/types.ts";
+import type { Cri } from "../ports/cri.ts";
+import type { PodRuntimeStatus, RuntimeContainer, RuntimeContainerState, RuntimeSandbox } from "./podRuntimeStatus.ts";
+import { CONTAINER_NAME_LABEL, MANAGED_LABEL, MANAGED_VALUE, POD_UID_LABEL, containerInfoFromAnnotations, sandboxInfoFromLabels } from "./labels.ts";
+
+const ms = (ns: number) => Math.floor(ns / 1e6);
+
+function containerState(s: string): RuntimeContainerState {
+  switch (s) {
+    case "CONTAINER_CREATED": return "created";
+    case "CONTAINER_RUNNING": return "running";
+    case "CONTAINER_EXITED": return "exited";
+    default: return "unknown";
+  }
+}
+
+interface SandboxDetail { ips: string[]; hostNetwork: boolean; ready: boolean }
+
+/** Reads our pods from the runtime, caching immutable details between reads. */
+export class RuntimeReader {
+  private readonly containerDetails = new Map<string, RuntimeContainer>();
+  private readonly sandboxDetails = new Map<string, SandboxDetail>();
+
+  constructor(private readonly cri: Cri) {}
+
+  /** Every pod with our sandboxes or containers. */
+  async readAll(): Promise<PodRuntimeStatus[]> {
+    const selector = { [MANAGED_LABEL]: MANAGED_VALUE };
+    const [sandboxes, containers] = await Promise.all([
+      this.cri.listPodSandbox({ labelSelector: selector }),
+      this.cri.listContainers({ labelSelector: selector }),
+    ]);
+    const out = await this.build(sandboxes, containers);
+    this.forgetMissing(sandboxes, containers);
+    return out;
+  }
+
+  /** One pod by UID (empty lists when the runtime holds nothing of it). */
+  async readPod(uid: string, name: string, namespace: string): Promise<PodRuntimeStatus> {
+    const selector = { [MANAGED_LABEL]: MANAGED_VALUE, [POD_UID_LABEL]: uid };
+    const [sandboxes, containers] = await Promise.all([
+      this.cri.listPodSandbox({ labelSelector: selector }),
+      this.cri.listContainers({ labelSelector: selector }),
+    ]);
+    const pods = await this.build(sandboxes, containers);
+    return pods.find((p) => p.uid === uid) ?? { uid, name, namespace, sandboxes: [], containers: [] };
+  }
+
+  private async build(sandboxes: PodSandbox[], containers: CriContainer[]): Promise<PodRuntimeStatus[]> {
+    const pods = new Map<string, PodRuntimeStatus>();
+    const podFor = (labels: Record<string, string>): PodRuntimeStatus | undefined => {
+      const info = sandboxInfoFromLabels(labels);
+      if (!info.podUID) return undefined;
+      const id = { uid: info.podUID, name: info.podName, namespace: info.podNamespace };
+      let p = pods.get(id.uid);
+      if (!p) {
+        p = { uid: id.uid, name: id.name, namespace: id.namespace, sandboxes: [], containers: [] };
+        pods.set(id.uid, p);
+      }
+      return p;
+    };
+    await Promise.all(sandboxes.map(async (s) => {
+      const p = podFor(s.labels);
+      if (!p) return;
+      const ready = s.state === "SANDBOX_READY";
+      let d = this.sandboxDetails.get(s.id);
+      if (!d || d.ready !== ready) {
+        d = await this.sandboxDetail(s.id, ready);
+        this.sandboxDetails.set(s.id, d);
+      }
+      const sb: RuntimeSandbox = { id: s.id, attempt: s.metadata?.attempt ?? 0, ready, createdAt: ms(s.createdAt), ips: d.ips, hostNetwork: d.hostNetwork };
+      p.sandboxes.push(sb);
+    }));
+    await Promise.all(containers.map(async (c) => {
+      const p = podFor(c.labels);
+      if (!p) return;
+      const state = containerState(c.state);
+      let d = this.containerDetails.get(c.id);
+      if (!d || d.state !== state) {
+        d = await this.containerDetail(c, state);
+        if (d) this.containerDetails.set(c.id, d);
+      }
+      if (d) p.containers.push(d);
+    }));
+    for (const p of pods.values()) {
+      p.sandboxes.sort((a, b) => b.createdAt - a.createdAt || b.attempt - a.attempt);
+      p.containers.sort((a, b) => b.createdAt - a.createdAt);
+    }
+    return [...pods.values()];
+  }
+
+  private async sandboxDetail(id: string, ready: boolean): Promise<SandboxDetail> {
+    try {
+      const st = (await this.cri.podSandboxStatus(id)).status;
+      const net = st?.network;
+      const ips = net?.ip ? [net.ip, ...net.additionalIps.map((x) => x.ip)] : [];
+      return { ips, hostNetwork: st?.linux?.namespaces?.options?.network === "NODE", ready };
+    } catch {
+      return { ips: [], hostNetwork: false, ready };
+    }
+  }
+
+  private async containerDetail(c: CriContainer, state: RuntimeContainerState): Promise<RuntimeContainer | undefined> {
+    const ann = containerInfoFromAnnotations(c.annotations);
+    const base: RuntimeContainer = {
+      id: c.id, name: c.metadata?.name ?? c.labels[CONTAINER_NAME_LABEL] ?? "", sandboxId: c.podSandboxId,
+      restartCount: ann.restartCount, hash: ann.hash, state, createdAt: ms(c.createdAt), startedAt: 0, finishedAt: 0,
+      exitCode: 0, reason: "", message: "", image: c.image?.image ?? "", imageRef: c.imageRef,
+    };
+    if (state === "created") return base;
+    try {
+      const st = (await this.cri.containerStatus(c.id)).status;
+      if (!st) return base;
+      return { ...base, state: containerState(st.state), startedAt: ms(st.startedAt), finishedAt: ms(st.finishedAt), exitCode: st.exitCode, reason: st.reason, message: st.message, imageRef: st.imageRef || base.imageRef };
+    } catch {
+      return undefined; // gone between list and status; the next read settles it
+    }
+  }
+
+  private forgetMissing(sandboxes: PodSandbox[], containers: CriContainer[]): void {
+    const sb = new Set(sandboxes.map((s) => s.id));
+    for (const id of this.sandboxDetails.keys()) if (!sb.has(id)) this.sandboxDetails.delete(id);
+    const ct = new Set(containers.map((c) => c.id));
+    for (const id of this.containerDetails.keys()) if (!ct.has(id)) this.containerDetails.delete(id);
+  }
+}
