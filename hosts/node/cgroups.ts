@@ -1,0 +1,63 @@
+/** The `Cgroups` port on a cgroup v1 (or hybrid) hierarchy under /sys/fs/cgroup, cgroupfs driver. */
+import { mkdir, readdir, rmdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { CgroupLimits, Cgroups } from "../../kubelet/ports/cgroups.ts";
+
+const CONTROLLERS = ["cpu", "cpuacct", "memory", "pids", "blkio", "devices", "freezer", "hugetlb", "net_cls", "perf_event", "systemd"];
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** cgroup v1 controllers under `root` (default /sys/fs/cgroup). */
+export function nodeCgroups(root = "/sys/fs/cgroup"): Cgroups {
+  let mounted: Promise<string[]> | undefined;
+  const controllers = () => (mounted ??= (async () => {
+    const out: string[] = [];
+    for (const c of CONTROLLERS) if (await isDir(join(root, c))) out.push(c);
+    return out;
+  })());
+  const write = async (c: string, path: string, file: string, value: number | undefined) => {
+    if (value === undefined) return;
+    await writeFile(join(root, c, path, file), String(value)).catch(() => {});
+  };
+  return {
+    async ensure(path: string, limits: CgroupLimits = {}) {
+      for (const c of await controllers()) await mkdir(join(root, c, path), { recursive: true });
+      await write("cpu", path, "cpu.shares", limits.cpuShares);
+      await write("cpu", path, "cpu.cfs_period_us", limits.cpuPeriod);
+      await write("cpu", path, "cpu.cfs_quota_us", limits.cpuQuota);
+      await write("memory", path, "memory.limit_in_bytes", limits.memoryLimitBytes);
+      await write("pids", path, "pids.max", limits.pidsLimit);
+    },
+    async remove(path: string) {
+      let ok = true;
+      for (const c of [...(await controllers()), "cpuset"]) {
+        const dir = join(root, c, path);
+        if (!(await isDir(dir))) continue;
+        // Children first (container cgroups runc left behind, then the pod's own).
+        const rmTree = async (d: string): Promise<void> => {
+          for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) await rmTree(join(d, e.name));
+          await rmdir(d).catch(() => { ok = false; });
+        };
+        await rmTree(dir);
+      }
+      return ok;
+    },
+    async exists(path: string) {
+      for (const c of await controllers()) if (await isDir(join(root, c, path))) return true;
+      return false;
+    },
+    async children(path: string) {
+      for (const c of await controllers()) {
+        const dir = join(root, c, path);
+        if (await isDir(dir)) return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+      }
+      return [];
+    },
+  };
+}

@@ -1,0 +1,22 @@
+/** The `Cgroups` port: the pod and QoS cgroups the kubelet owns (runc creates container cgroups under them). */
+
+/** Values written to a pod-level cgroup; undefined leaves the runtime default. */
+export interface CgroupLimits {
+  cpuShares?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  memoryLimitBytes?: number;
+  pidsLimit?: number;
+}
+
+/** Cgroup operations on a path such as `/kubepods/burstable/pod<uid>` (cgroupfs driver). */
+export interface Cgroups {
+  /** Creates the cgroup (and parents) in every controller the kubelet uses, applying `limits`. */
+  ensure(path: string, limits?: CgroupLimits): Promise<void>;
+  /** Removes the cgroup; fails quietly when processes remain (the next cleanup retries). */
+  remove(path: string): Promise<boolean>;
+  /** True when the cgroup exists in any controller. */
+  exists(path: string): Promise<boolean>;
+  /** Child cgroup names under `path` (from the first controller that has it). */
+  children(path: string): Promise<string[]>;
+}
