@@ -110,12 +110,12 @@ export interface Cri {
   containerStats(containerId: ContainerId, call?: CriCallOptions): Promise<ContainerStats | null>;
   /** Resource usage of the matching containers. */
   listContainerStats(filter?: Outgoing<ContainerStatsFilter>, call?: CriCallOptions): Promise<ContainerStats[]>;
-  /** Resource usage of one sandbox (containerd 1.6 answers Unimplemented). */
+  /** Resource usage of one sandbox and its containers (null if the runtime has none yet). */
   podSandboxStats(podSandboxId: PodSandboxId, call?: CriCallOptions): Promise<PodSandboxStats | null>;
-  /** Resource usage of the matching sandboxes (containerd 1.6 answers Unimplemented). */
+  /** Resource usage of the matching sandboxes. */
   listPodSandboxStats(filter?: Outgoing<PodSandboxStatsFilter>, call?: CriCallOptions): Promise<PodSandboxStats[]>;
 
-  /** Images present on the node (those matching `filter.image` when given). */
+  /** Images present on the node; `filter` may be ignored (containerd 1.6 does). */
   listImages(filter?: Outgoing<ImageSpec>, call?: CriCallOptions): Promise<Image[]>;
   /** The image if present (`image` null when not). */
   imageStatus(image: Outgoing<ImageSpec>, verbose?: boolean, call?: CriCallOptions): Promise<ImageStatusResponse>;
