@@ -6,3 +6,4 @@ export function abiVersion(): i32 {
   return 1;
 }
 export * from "./quantity";
+export * from "./resources";
