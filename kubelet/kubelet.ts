@@ -1,0 +1,215 @@
+/**
+ * The kubelet's composition root: wires pod sources, pod workers, the runtime sync, PLEG and the
+ * status store. Every part gets only what it needs; the host supplies the ports.
+ */
+import type { Pod, PodStatus } from "../bindings/kube/types.ts";
+import type { Backoff } from "./backoff.ts";
+import type { ResourceAccounting } from "./cm/resourceAccounting.ts";
+import { podCgroupPath } from "./cm/resourceAccounting.ts";
+import type { EventRecorder } from "./events/recorder.ts";
+import { ImageManager } from "./images/imageManager.ts";
+import type { HandlerRunner } from "./lifecycle/handlerRunner.ts";
+import type { Logger } from "./log.ts";
+import { GenericPleg } from "./pleg/genericPleg.ts";
+import { PodWorkers } from "./podWorkers.ts";
+import { podDir, removePodFiles, removePodFromRuntime, type PodPaths } from "./podCleanup.ts";
+import type { Cgroups } from "./ports/cgroups.ts";
+import type { Clock } from "./ports/clock.ts";
+import type { Cri } from "./ports/cri.ts";
+import type { Fs } from "./ports/fs.ts";
+import type { ActionContext } from "./kuberuntime/computePodActions.ts";
+import { killPod } from "./kuberuntime/podKiller.ts";
+import type { PodRuntimeStatus } from "./kuberuntime/podRuntimeStatus.ts";
+import { RuntimeReader } from "./kuberuntime/runtimeReader.ts";
+import { syncPod, type RuntimeConfigs, type SyncPodDeps } from "./kuberuntime/syncPod.ts";
+import { generatePodStatus, type ContainerProbeState, type ContainerSyncError } from "./status/generatePodStatus.ts";
+
+/** Everything the kubelet is built from. */
+export interface KubeletParts {
+  nodeName: string;
+  hostIP?: string;
+  paths: PodPaths;
+  cri: Cri;
+  fs: Fs;
+  cgroups: Cgroups;
+  clock: Clock;
+  log: Logger;
+  events: EventRecorder;
+  crashBackoff: Backoff;
+  imageBackoff: Backoff;
+  resources: ResourceAccounting;
+  configs: RuntimeConfigs;
+  hooks: HandlerRunner;
+  hash: ActionContext["hash"];
+  /** Probe verdicts per pod UID and container (the prober manager); none means "no probes". */
+  probes?: {
+    actionVerdict(uid: string, container: string): ReturnType<ActionContext["probe"]>;
+    statusVerdict(uid: string, container: string): ContainerProbeState;
+    containerStarted?(pod: Pod, rt: PodRuntimeStatus): void;
+  };
+  /** PLEG relist period in milliseconds (upstream: 1 s). */
+  relistPeriodMs?: number;
+}
+
+interface PodRecord {
+  pod: Pod;
+  status?: PodStatus;
+  errors: Map<string, ContainerSyncError>;
+  podFailure?: { reason: string; message: string };
+}
+
+/** A running kubelet: set its desired pods, read their statuses. */
+export class Kubelet {
+  private readonly records = new Map<string, PodRecord>();
+  /** Specs of pods being stopped after removal (their grace period and preStop hooks still apply). */
+  private readonly removed = new Map<string, Pod>();
+  private readonly workers: PodWorkers;
+  private readonly reader: RuntimeReader;
+  private readonly pleg: GenericPleg;
+  private readonly syncDeps: SyncPodDeps;
+  private readonly listeners = new Set<(pod: Pod) => void>();
+  private started = false;
+
+  constructor(private readonly parts: KubeletParts) {
+    this.reader = new RuntimeReader(parts.cri);
+    this.workers = new PodWorkers((uid) => this.syncOne(uid), parts.clock, parts.log);
+    this.pleg = new GenericPleg(() => this.reader.readAll(), (uids) => uids.forEach((u) => this.workers.update(u)), parts.clock, parts.log, parts.relistPeriodMs ?? 1000);
+    const images = new ImageManager(parts.cri, parts.events, parts.imageBackoff, () => parts.clock.now());
+    this.syncDeps = { ...parts, images, configs: parts.configs, crashBackoff: parts.crashBackoff };
+  }
+
+  /**
+   * Replaces the desired pods of a source with `pods` (a full snapshot). New UIDs start, missing
+   * ones are stopped and cleaned up, unchanged ones are left alone.
+   */
+  setPods(pods: readonly Pod[]): void {
+    const wanted = new Map(pods.map((p) => [p.metadata.uid!, p]));
+    for (const [uid, rec] of this.records) {
+      if (!wanted.has(uid)) {
+        this.records.delete(uid);
+        this.removed.set(uid, rec.pod);
+        this.parts.log.info(2, "pod removed", { pod: `${rec.pod.metadata.namespace}/${rec.pod.metadata.name}`, podUID: uid });
+        if (this.started) this.workers.update(uid);
+      }
+    }
+    for (const [uid, pod] of wanted) {
+      const rec = this.records.get(uid);
+      if (rec) {
+        rec.pod = pod;
+        continue;
+      }
+      this.removed.delete(uid);
+      const admitted = [...this.records.values()].map((r) => r.pod);
+      const failure = this.parts.resources.admit(pod, admitted);
+      this.records.set(uid, { pod, errors: new Map(), podFailure: failure });
+      if (failure) this.parts.events.event({ kind: "Pod", name: pod.metadata.name!, namespace: pod.metadata.namespace, uid }, "Warning", failure.reason, failure.message);
+      this.parts.log.info(2, "pod added", { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, podUID: uid });
+      if (this.started) this.workers.update(uid);
+    }
+  }
+
+  /** Desired pods with their latest status. */
+  pods(): Pod[] {
+    return [...this.records.values()].map((r) => ({ ...r.pod, status: r.status ?? { phase: "Pending" } }));
+  }
+
+  /** Calls `fn` with a pod whenever its status changes. */
+  onStatus(fn: (pod: Pod) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** True while the runtime answers relists (for /healthz). */
+  healthy(): boolean {
+    return this.pleg.healthy();
+  }
+
+  /** Starts syncing: the first relist adopts what already runs, then every desired pod syncs. */
+  async start(): Promise<void> {
+    await this.pleg.start();
+    this.started = true;
+    const uids = new Set([...this.records.keys(), ...this.pleg.all().keys()]);
+    for (const uid of uids) this.workers.update(uid);
+  }
+
+  /** Stops the loops; running containers keep running (a restarted kubelet adopts them). */
+  async stop(): Promise<void> {
+    this.started = false;
+    this.pleg.stop();
+    await Promise.all(this.workers.uids().map((u) => this.workers.idle(u)));
+  }
+
+  /** Syncs a pod now (tests, and after events the kubelet itself caused). */
+  syncNow(uid: string): Promise<void> {
+    this.workers.update(uid);
+    return this.workers.idle(uid);
+  }
+
+  private async syncOne(uid: string): Promise<void> {
+    const rec = this.records.get(uid);
+    if (!rec) return this.terminate(uid);
+    const { pod } = rec;
+    const p = this.parts;
+    const rt = await this.reader.readPod(uid, pod.metadata.name!, pod.metadata.namespace!);
+    const now = p.clock.now();
+    if (!rec.podFailure && pod.spec.activeDeadlineSeconds !== undefined && rec.status?.startTime) {
+      const started = Date.parse(rec.status.startTime);
+      if (now - started >= pod.spec.activeDeadlineSeconds * 1000) {
+        rec.podFailure = { reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" };
+        p.events.event({ kind: "Pod", name: pod.metadata.name!, namespace: pod.metadata.namespace, uid }, "Normal", "DeadlineExceeded", rec.podFailure.message);
+      }
+    }
+    if (rec.podFailure) {
+      await killPod(this.syncDeps, pod, rt);
+    } else {
+      await p.fs.mkdirp(podDir(p.paths, uid));
+      await p.cgroups.ensure(podCgroupPath(p.paths.cgroupRoot, p.resources.qosClass(pod), uid), p.resources.podCgroupLimits(pod));
+      const ctx: ActionContext = { hash: p.hash, probe: (name) => p.probes?.actionVerdict(uid, name) ?? {} };
+      const result = await syncPod(this.syncDeps, pod, rt, ctx);
+      rec.errors = result.errors;
+      if (result.retryAfterMs !== undefined) this.workers.updateAfter(uid, result.retryAfterMs);
+      if (pod.spec.activeDeadlineSeconds !== undefined) {
+        const start = rec.status?.startTime ? Date.parse(rec.status.startTime) : now;
+        this.workers.updateAfter(uid, Math.max(start + pod.spec.activeDeadlineSeconds * 1000 - now, 0) + 10);
+      }
+    }
+    if (this.records.get(uid) !== rec) return;
+    const fresh = await this.reader.readPod(uid, pod.metadata.name!, pod.metadata.namespace!);
+    p.probes?.containerStarted?.(pod, fresh);
+    this.updateStatus(rec, fresh);
+  }
+
+  private updateStatus(rec: PodRecord, rt: PodRuntimeStatus): void {
+    const p = this.parts;
+    const uid = rec.pod.metadata.uid!;
+    const firstSandbox = rt.sandboxes[rt.sandboxes.length - 1];
+    const previous = rec.status ?? (firstSandbox ? { startTime: new Date(firstSandbox.createdAt).toISOString().replace(/\.\d{3}Z$/, "Z") } : undefined);
+    const status = generatePodStatus(rec.pod, rt, {
+      now: new Date(p.clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      hostIP: p.hostIP,
+      qosClass: p.resources.qosClass(rec.pod),
+      previous,
+      syncErrors: rec.errors,
+      probes: (name) => p.probes?.statusVerdict(uid, name) ?? {},
+      podFailure: rec.podFailure,
+    });
+    const changed = JSON.stringify(status) !== JSON.stringify(rec.status);
+    rec.status = status;
+    if (changed) for (const fn of this.listeners) fn({ ...rec.pod, status });
+  }
+
+  /** Stops and removes everything of a pod that is no longer desired. */
+  private async terminate(uid: string): Promise<void> {
+    const p = this.parts;
+    const rt = this.pleg.status(uid) ?? (await this.reader.readPod(uid, "", ""));
+    const pod: Pod = this.removed.get(uid) ?? { metadata: { name: rt.name, namespace: rt.namespace, uid }, spec: { containers: [] } };
+    const fresh = await this.reader.readPod(uid, rt.name, rt.namespace);
+    await killPod(this.syncDeps, pod, fresh);
+    if (this.records.has(uid)) return; // re-added meanwhile
+    await removePodFromRuntime(p.cri, await this.reader.readPod(uid, rt.name, rt.namespace));
+    await removePodFiles(p.fs, p.cgroups, p.paths, fresh, pod, p.log);
+    this.removed.delete(uid);
+    this.workers.forget(uid);
+    this.pleg.wake();
+  }
+}
