@@ -96,6 +96,12 @@ test("ExecSync in a running container returns stdout, stderr and the exit code",
     assert.is(text(failed.stderr), "err\n");
     assert.is(failed.exitCode, 3);
 
+    // The streaming calls only hand out URLs of the runtime's streaming server.
+    assert.match(await cri.exec({ containerId: id, cmd: ["sh"], stdin: true, stdout: true }), /^http:\/\/127\.0\.0\.1:\d+\/exec\//);
+    assert.match(await cri.attach({ containerId: id, stdout: true, stderr: true }), /^http:\/\/127\.0\.0\.1:\d+\/attach\//);
+    assert.match(await cri.portForward(sandbox.id, [8080]), /^http:\/\/127\.0\.0\.1:\d+\/portforward\//);
+    await cri.reopenContainerLog(id);
+
     await cri.stopContainer(id, 10);
     const stopped = (await cri.containerStatus(id)).status!;
     assert.is(stopped.state, "CONTAINER_EXITED");
@@ -169,6 +175,11 @@ test("sandbox and container config fields reach the container", async () => {
     assert.is(sandboxStatus.annotations["kts/sandbox-note"], "s");
     assert.match(sandboxStatus.network?.ip ?? "", /^10\.88\.\d+\.\d+$/);
     assert.is(sandboxStatus.linux?.namespaces?.options?.pid, "CONTAINER");
+
+    await cri.updateContainerResources(id, { memoryLimitInBytes: 2 * memory, cpuShares: 256, cpuQuota: 20_000, cpuPeriod: 100_000 });
+    const updated = text((await cri.execSync(id, ["sh", "-c",
+      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us"], 10)).stdout);
+    assert.equal(updated.trim().split("\n"), [String(2 * memory), "256", "20000"]);
 
     const listed = await cri.listContainers({ podSandboxId: sandbox.id, labelSelector: { "kts/role": "main" } });
     assert.equal(listed.map((c) => [c.id, c.state]), [[id, "CONTAINER_RUNNING"]]);
