@@ -37,7 +37,7 @@ count() {
 run_uvu() { # name dir [pattern] [timeout-seconds]
   local name=$1 dir=$2 pattern=${3:-} secs=${4:-900}
   say "tier $name: $dir"
-  timeout --kill-after=10 "$secs" $UVU "$dir" $pattern 2>&1 | tee "$LOGDIR/$name.log"
+  timeout --kill-after=10 "$secs" $UVU "$dir" $pattern -i support 2>&1 | tee "$LOGDIR/$name.log"
   count "$LOGDIR/$name.log" "${PIPESTATUS[0]}"
 }
 
