@@ -6,4 +6,6 @@ export function abiVersion(): i32 {
   return 1;
 }
 export * from "./quantity";
+export * from "./probes";
+export * from "./backoff";
 export * from "./resources";
