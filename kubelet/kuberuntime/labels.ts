@@ -26,6 +26,9 @@ export const CONTAINER_TERMINATION_MESSAGE_POLICY_ANNOTATION = "io.kubernetes.co
 export const CONTAINER_PRESTOP_HANDLER_ANNOTATION = "io.kubernetes.container.preStopHandler";
 export const CONTAINER_PORTS_ANNOTATION = "io.kubernetes.container.ports";
 
+/** Where a container writes its termination message unless its spec says otherwise (API default). */
+export const DEFAULT_TERMINATION_MESSAGE_PATH = "/dev/termination-log";
+
 type Labels = Readonly<Record<string, string>>;
 
 /** Labels of a pod's sandbox: the pod's own labels, its identity, and the kubelet-ts marker. */
@@ -64,8 +67,9 @@ export function newContainerAnnotations(container: Container, pod: Pod, restartC
   const a: Record<string, string> = { ...extra };
   a[CONTAINER_HASH_ANNOTATION] = hashContainer(container);
   a[CONTAINER_RESTART_COUNT_ANNOTATION] = String(restartCount);
-  a[CONTAINER_TERMINATION_MESSAGE_PATH_ANNOTATION] = container.terminationMessagePath ?? "";
-  a[CONTAINER_TERMINATION_MESSAGE_POLICY_ANNOTATION] = container.terminationMessagePolicy ?? "";
+  // Unset means the API defaults (a pod from a manifest may not have been defaulted).
+  a[CONTAINER_TERMINATION_MESSAGE_PATH_ANNOTATION] = container.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH;
+  a[CONTAINER_TERMINATION_MESSAGE_POLICY_ANNOTATION] = container.terminationMessagePolicy ?? "File";
   if (pod.metadata.deletionGracePeriodSeconds !== undefined) {
     a[POD_DELETION_GRACE_PERIOD_ANNOTATION] = String(pod.metadata.deletionGracePeriodSeconds);
   }

@@ -69,6 +69,12 @@ test("preStop, ports and grace period annotations are left out when the spec has
   ]);
 });
 
+test("unset termination message settings are recorded with the API defaults", () => {
+  const a = newContainerAnnotations({ name: "c" }, pod, 0);
+  assert.is(a["io.kubernetes.container.terminationMessagePath"], "/dev/termination-log");
+  assert.is(a["io.kubernetes.container.terminationMessagePolicy"], "File");
+});
+
 test("container annotations decode back to what was written", () => {
   const info = containerInfoFromAnnotations(newContainerAnnotations(container, pod, 7));
   assert.equal(info, {
