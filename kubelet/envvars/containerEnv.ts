@@ -32,7 +32,12 @@ export interface ContainerEnvOptions {
  * The built environment, plus errors that keep the container from being created (upstream reports
  * the first one as CreateContainerConfigError; later ones are for logs).
  */
-export interface ContainerEnvResult { env: EnvEntry[]; errors: string[] }
+export interface ContainerEnvResult {
+  env: EnvEntry[];
+  errors: string[];
+  /** Messages for InvalidEnvironmentVariableNames warning events (envFrom keys that were skipped). */
+  warnings?: string[];
+}
 
 /** Upstream's IsEnvVarName: a C identifier, also allowing `-` and `.`, not starting with a digit. */
 const ENV_VAR_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -46,6 +51,7 @@ export function isEnvVarName(name: string): boolean {
 export function makeContainerEnv(pod: Pod, container: Container, opts: ContainerEnvOptions = {}): ContainerEnvResult {
   const ns = pod.metadata.namespace ?? "";
   const errors: string[] = [];
+  const warnings: string[] = [];
   const serviceEnv = new Map(Object.entries(opts.serviceEnv ?? {}));
   const env = new Map<string, string>();
   const configMaps = new Map<string, Readonly<Record<string, string>> | undefined>();
@@ -56,6 +62,7 @@ export function makeContainerEnv(pod: Pod, container: Container, opts: Container
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? "";
     let data: Readonly<Record<string, string>> | undefined;
+    const source = from.configMapRef ? `configMap ${ns}/${from.configMapRef.name ?? ""}` : `secret ${ns}/${from.secretRef?.name ?? ""}`;
     if (from.configMapRef) {
       data = configMap(from.configMapRef.name ?? "");
       if (!data && !from.configMapRef.optional) errors.push(`configmap "${from.configMapRef.name ?? ""}" not found`);
@@ -63,9 +70,13 @@ export function makeContainerEnv(pod: Pod, container: Container, opts: Container
       data = secret(from.secretRef.name ?? "");
       if (!data && !from.secretRef.optional) errors.push(`secret "${from.secretRef.name ?? ""}" not found`);
     }
+    const invalid: string[] = [];
     for (const [k, v] of Object.entries(data ?? {})) {
-      // Invalid names are skipped (upstream records an InvalidEnvironmentVariableNames event).
       if (isEnvVarName(prefix + k)) env.set(prefix + k, v);
+      else invalid.push(prefix + k);
+    }
+    if (invalid.length > 0) {
+      warnings.push(`Keys [${invalid.sort().join(", ")}] from the EnvFrom ${source} were skipped since they are considered invalid environment variable names.`);
     }
   }
 
@@ -108,7 +119,7 @@ export function makeContainerEnv(pod: Pod, container: Container, opts: Container
   const out: EnvEntry[] = [];
   for (const [key, value] of env) out.push({ key, value });
   for (const [key, value] of serviceEnv) if (!env.has(key)) out.push({ key, value });
-  return { env: out, errors };
+  return { env: out, errors, warnings };
 }
 
 function cached<T>(cache: Map<string, T>, name: string, load: () => T): T {

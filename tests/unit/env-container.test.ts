@@ -98,6 +98,7 @@ test("envFrom imports every valid key with the prefix and skips invalid names", 
   const r = env({ name: "c", envFrom: [{ configMapRef: { name: "cfg" } }, { prefix: "S_", secretRef: { name: "creds" } }] });
   assert.equal(r.errors, []);
   assert.equal(asObj(r), { LOG_LEVEL: "debug", "ok.key": "y", S_PASSWORD: "s3cret" });
+  assert.equal(r.warnings, ["Keys [1BAD] from the EnvFrom configMap prod/cfg were skipped since they are considered invalid environment variable names."]);
 });
 
 test("a prefix can make an otherwise invalid key valid", () => {
