@@ -19,7 +19,8 @@ import { latestContainer, type PodRuntimeStatus, type RuntimeContainer } from ".
 
 /** Builds the CRI configs of a pod (implemented with kuberuntime's sandbox/container config makers). */
 export interface RuntimeConfigs {
-  sandbox(pod: Pod, attempt: number): Outgoing<PodSandboxConfig>;
+  sandbox(pod: Pod, attempt: number):
+    { config: Outgoing<PodSandboxConfig>; warnings: { reason: string; message: string }[] } | { error: ContainerSyncError };
   container(pod: Pod, container: Container, opts: { restartCount: number; podIPs: string[]; imageRef: string }):
     Promise<{ config: Outgoing<ContainerConfig> } | { error: ContainerSyncError }>;
 }
@@ -67,8 +68,15 @@ export async function syncPod(deps: SyncPodDeps, pod: Pod, rt: PodRuntimeStatus,
 
   let sandboxId = actions.sandboxId;
   let podIPs = rt.sandboxes[0]?.ips ?? [];
-  const sandboxConfig = deps.configs.sandbox(pod, actions.attempt);
+  const madeSandbox = deps.configs.sandbox(pod, actions.attempt);
+  if ("error" in madeSandbox) {
+    deps.events.event(subjectOf(pod), "Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${madeSandbox.error.message}`);
+    for (const c of pod.spec.containers) result.errors.set(c.name, { reason: "CreateContainerConfigError", message: madeSandbox.error.message });
+    return result;
+  }
+  const sandboxConfig = madeSandbox.config;
   if (actions.createSandbox) {
+    for (const w of madeSandbox.warnings) deps.events.event(subjectOf(pod), "Warning", w.reason, w.message);
     try {
       await deps.fs.mkdirp(sandboxConfig.logDirectory!);
       sandboxId = await deps.cri.runPodSandbox(sandboxConfig, pod.spec.runtimeClassName ?? "", { timeoutMs: 4 * 60_000 });
