@@ -7,10 +7,11 @@
 import { parseDocument } from "yaml";
 import type { KubeletFlags } from "./flags.ts";
 import { ConfigReader, KNOWN_V1BETA1_FIELDS } from "./kubeletConfigurationFields.ts";
-import { dirName, resolveAgainst } from "./hostPath.ts";
+import { dirName, resolveAgainst } from "./posixPath.ts";
 
-/** The config file's API group/version and kind, as upstream accepts them. */
+/** The config file's API group/version, as upstream v1.20 accepts it. */
 export const KUBELET_CONFIG_API_VERSION = "kubelet.config.k8s.io/v1beta1";
+/** The config file's kind. */
 export const KUBELET_CONFIG_KIND = "KubeletConfiguration";
 
 /** A taint the node registers with (`registerWithTaints`). */

@@ -10,7 +10,7 @@ import type { Logger } from "../log.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { Fs } from "../ports/fs.ts";
 import { canonicalJson } from "./canonicalJson.ts";
-import { joinPath } from "./hostPath.ts";
+import { joinPath } from "./posixPath.ts";
 import { decodePodManifest } from "./podManifest.ts";
 import { CONFIG_SEEN_ANNOTATION, withFirstSeen } from "./podIdentity.ts";
 
