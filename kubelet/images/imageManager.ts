@@ -72,7 +72,7 @@ export class ImageManager {
       return { error: { reason: "ErrImageNeverPull", message } };
     }
     const key = `${podUID}_${spec}`;
-    if (this.backoff.inBackoff(key, this.now())) {
+    if (this.backoff.inBackoffSinceUpdate(key, this.now())) {
       const message = `Back-off pulling image "${spec}"`;
       this.events.event(subject, "Normal", "BackOff", message);
       return { error: { reason: "ImagePullBackOff", message } };
@@ -84,7 +84,7 @@ export class ImageManager {
       this.events.event(subject, "Normal", "Pulled", `Successfully pulled image "${spec}" in ${((this.now() - t0) / 1000).toFixed(3)}s`);
       return { imageRef: ref };
     } catch (err) {
-      this.backoff.next(key, this.now());
+      this.backoff.next(key, this.now(), this.now());
       const detail = err instanceof Error ? err.message : String(err);
       this.events.event(subject, "Warning", "Failed", `Failed to pull image "${spec}": ${detail}`);
       this.events.event(subject, "Warning", "Failed", "Error: ErrImagePull");

@@ -117,13 +117,13 @@ async function startContainer(
     const key = `${pod.metadata.name}_${pod.metadata.namespace}_${pod.metadata.uid}_${c.name}_${ctx.hash(c)}`;
     const finished = latest.finishedAt || now;
     if (deps.crashBackoff.inBackoffSince(key, finished, now)) {
-      const delay = deps.crashBackoff.delay(key);
+      const delay = deps.crashBackoff.get(key);
       deps.events.event(subject, "Warning", "BackOff", "Back-off restarting failed container");
       const remaining = finished + delay - now;
       result.retryAfterMs = Math.min(result.retryAfterMs ?? Infinity, Math.max(remaining, 100));
       return { reason: "CrashLoopBackOff", message: `back-off ${formatGoDuration(delay)} restarting failed container=${c.name} pod=${formatPod(pod)}` };
     }
-    deps.crashBackoff.next(key, finished);
+    deps.crashBackoff.next(key, finished, now);
   }
   const image = await deps.images.ensureImage(pod.metadata.uid!, subject, c, sandboxConfig);
   if ("error" in image) {
