@@ -15,22 +15,31 @@ export const RES_MAX_CONTAINERS: i32 = 8192;
 /** Fields per pod in the cgroup output: shares, quota, period, memory limit, cpu.weight. */
 export const RES_CGROUP_FIELDS: i32 = 5;
 
-/** Call-level errors (negative returns). */
+/** Call-level error: pod (or candidate) count outside [0, RES_MAX_PODS]. */
 export const RES_ERR_COUNT: i32 = -1;
+/** Call-level error: nres outside the accepted slot range. */
 export const RES_ERR_SLOTS: i32 = -2;
+/** Call-level error: a pod's container range or a container kind is invalid. */
 export const RES_ERR_CONTAINERS: i32 = -3;
+/** Call-level error: memoryCapacity is not positive. */
 export const RES_ERR_CAPACITY: i32 = -4;
+/** Call-level error: the CFS period is not positive. */
 export const RES_ERR_PERIOD: i32 = -5;
+/** Call-level error: an amount below -1 (or an eviction fraction outside [0, 1]). */
 export const RES_ERR_AMOUNT: i32 = -6;
 
-/** QoS classes as numbered in the output. */
+/** QoS class BestEffort as numbered in resPodQosPtr. */
 export const QOS_BEST_EFFORT: i32 = 0;
+/** QoS class Burstable. */
 export const QOS_BURSTABLE: i32 = 1;
+/** QoS class Guaranteed. */
 export const QOS_GUARANTEED: i32 = 2;
 
-/** oom_score_adj constants (pkg/kubelet/qos/policy.go). */
+/** oom_score_adj of the kubelet itself (pkg/kubelet/qos/policy.go). */
 export const OOM_SCORE_ADJ_KUBELET: i32 = -999;
+/** oom_score_adj of Guaranteed and node-critical pods. */
 export const OOM_SCORE_ADJ_GUARANTEED: i32 = -997;
+/** oom_score_adj of BestEffort pods. */
 export const OOM_SCORE_ADJ_BEST_EFFORT: i32 = 1000;
 
 const KIND_APP: i32 = 0;

@@ -125,6 +125,23 @@ export interface ResourceAccounting {
   rankForEviction(pods: readonly EvictionCandidate[]): number[];
 }
 
+/** The pod cgroup's cgroup v1 file values; files to leave alone are omitted. */
+export function cgroupV1Files(cg: PodCgroupConfig): Record<string, string> {
+  const files: Record<string, string> = { "cpu.shares": `${cg.cpuShares}` };
+  if (cg.cpuQuota !== undefined) files["cpu.cfs_quota_us"] = `${cg.cpuQuota}`;
+  if (cg.cpuPeriod !== undefined) files["cpu.cfs_period_us"] = `${cg.cpuPeriod}`;
+  if (cg.memoryLimit !== undefined) files["memory.limit_in_bytes"] = `${cg.memoryLimit}`;
+  return files;
+}
+
+/** The pod cgroup's cgroup v2 file values (cpu.weight, cpu.max "quota period" or "max period", memory.max). */
+export function cgroupV2Files(cg: PodCgroupConfig): Record<string, string> {
+  const files: Record<string, string> = { "cpu.weight": `${cg.cpuWeight}` };
+  if (cg.cpuPeriod !== undefined) files["cpu.max"] = `${cg.cpuQuota ?? "max"} ${cg.cpuPeriod}`;
+  files["memory.max"] = cg.memoryLimit === undefined ? "max" : `${cg.memoryLimit}`;
+  return files;
+}
+
 /** Names of the slots set in an admission mask ("cpu", "memory", ..., "extended/<id>"). */
 export function insufficientResources(mask: number): string[] {
   const names = ["cpu", "memory", "ephemeral-storage", "pods"];

@@ -6,7 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { instantiateCore } from "../../bindings/core/load.ts";
 import {
-  bytes, insufficientResources, milliCPU, WasmResourceAccounting,
+  bytes, cgroupV1Files, cgroupV2Files, insufficientResources, milliCPU, WasmResourceAccounting,
   type ContainerResources, type PodResources, type ResourceAccounting, type ResourceList,
 } from "../../bindings/core/resources.ts";
 import { TwinResourceAccounting } from "../../bindings/core/twin/resources.ts";
@@ -101,6 +101,14 @@ rule("cpu shares are milli*1024/1000 clamped to [2, 262144]; quota is at least 1
   assert.is(huge.cpuShares, 262144);
   assert.is(huge.cpuWeight, 10000);
   assert.is(huge.cpuQuota, 30_000_000);
+});
+
+rule("cgroup files: v2 cpu.max is quota and period, memory.max is max when unlimited", (a) => {
+  const g = one(a, { containers: [ctr("app", res(500, GiB), res(500, GiB))] }).cgroup;
+  assert.equal(cgroupV2Files(g), { "cpu.weight": "20", "cpu.max": "50000 100000", "memory.max": `${GiB}` });
+  assert.equal(cgroupV1Files(g), { "cpu.shares": "512", "cpu.cfs_quota_us": "50000", "cpu.cfs_period_us": "100000", "memory.limit_in_bytes": `${GiB}` });
+  const b = one(a, { containers: [ctr("app", res(100))] }).cgroup;
+  assert.equal(cgroupV2Files(b), { "cpu.weight": "4", "memory.max": "max" });
 });
 
 rule("BestEffort cgroup has only cpu.shares 2", (a) => {
