@@ -9,6 +9,8 @@ import { TwinKeyedBackoff } from "../../bindings/core/twin/backoff.ts";
 
 const core = await instantiateCore(readFileSync(new URL("../../dist/core.wasm", import.meta.url)));
 const RUNS = 10_000;
+/** Digest of the fixed-seed run below; the same on Node and Deno. */
+const GOLDEN = "0fe0a887";
 const KEYS = ["ns_a_uid1_c1_9f", "ns_a_uid1_c2_9f", "ns_b_uid2_c1_01", "uid3_nginx:1.27", "uid3_busybox", "x"];
 
 const key = fc.nat(KEYS.length - 1);
@@ -80,6 +82,19 @@ test(`wasm and twin backoffs agree on ${RUNS} random operation sequences`, () =>
     }),
     { numRuns: RUNS },
   );
+});
+
+/** FNV-1a (32-bit) of a string, as hex: a short digest of everything a run observed. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+test("a fixed-seed backoff run observes the same outputs on every host (golden digest)", () => {
+  const runs = fc.sample(fc.array(opArb, { minLength: 20, maxLength: 40, size: "large" }), { seed: 20261122, numRuns: 200 });
+  const digest = fnv1a(runs.map((ops) => drive(new WasmKeyedBackoff(core, { table: 0 }), ops).join("\n")).join("\n"));
+  if (digest !== GOLDEN) throw new Error(`digest ${digest}, expected ${GOLDEN} (Node and Deno must agree; update GOLDEN only on a deliberate change)`);
 });
 
 test.run();

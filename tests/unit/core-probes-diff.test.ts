@@ -9,6 +9,8 @@ import { TwinProbeScheduler } from "../../bindings/core/twin/probes.ts";
 
 const core = await instantiateCore(readFileSync(new URL("../../dist/core.wasm", import.meta.url)));
 const RUNS = 10_000;
+/** Digest of the fixed-seed run below; the same on Node and Deno. */
+const GOLDEN = "e26d73b7";
 
 const specArb = fc.record({
   kind: fc.integer({ min: 0, max: 2 }),
@@ -149,6 +151,19 @@ test(`wasm and twin probe schedulers agree on ${RUNS} random operation sequences
     }),
     { numRuns: RUNS },
   );
+});
+
+/** FNV-1a (32-bit) of a string, as hex: a short digest of everything a run observed. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+test("a fixed-seed probe run observes the same outputs on every host (golden digest)", () => {
+  const runs = fc.sample(fc.array(opArb, { minLength: 20, maxLength: 40, size: "large" }), { seed: 20261122, numRuns: 200 });
+  const digest = fnv1a(runs.map((ops) => drive(new WasmProbeScheduler(core, { seed: 42, kubeletStartedAt: 5000 }), ops).join("\n")).join("\n"));
+  if (digest !== GOLDEN) throw new Error(`digest ${digest}, expected ${GOLDEN} (Node and Deno must agree; update GOLDEN only on a deliberate change)`);
 });
 
 test.run();
