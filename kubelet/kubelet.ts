@@ -71,7 +71,7 @@ export class Kubelet {
   private started = false;
 
   constructor(private readonly parts: KubeletParts) {
-    this.reader = new RuntimeReader(parts.cri);
+    this.reader = new RuntimeReader(parts.cri, parts.nodeName);
     this.workers = new PodWorkers((uid) => this.syncOne(uid), parts.clock, parts.log);
     this.pleg = new GenericPleg(() => this.reader.readAll(), (uids) => uids.forEach((u) => this.workers.update(u)), parts.clock, parts.log, parts.relistPeriodMs ?? 1000);
     const images = new ImageManager(parts.cri, parts.events, parts.imageBackoff, () => parts.clock.now());

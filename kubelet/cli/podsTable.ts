@@ -46,6 +46,8 @@ export function podStatusSummary(pod: Pod): { status: string; readyContainers: n
   const initSpecCount = pod.spec?.initContainers?.length ?? 0;
 
   let initializing = false;
+  let sidecarsReady = 0;
+  const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always").length;
   const initStatuses = status.initContainerStatuses ?? [];
   for (let i = 0; i < initStatuses.length; i++) {
     const c = initStatuses[i]!;
@@ -53,6 +55,11 @@ export function podStatusSummary(pod: Pod): { status: string; readyContainers: n
     const term = c.state?.terminated;
     const wait = c.state?.waiting;
     if (term && term.exitCode === 0) continue;
+    // A started sidecar (restartable init container) counts like an app container, as kubectl 1.28+ shows it.
+    if (pod.spec?.initContainers?.[i]?.restartPolicy === "Always" && c.started) {
+      if (c.ready) sidecarsReady++;
+      continue;
+    }
     if (term) {
       reason = term.reason ? `Init:${term.reason}` : term.signal ? `Init:Signal:${term.signal}` : `Init:ExitCode:${term.exitCode}`;
     } else if (wait?.reason && wait.reason !== "PodInitializing") {
@@ -66,6 +73,8 @@ export function podStatusSummary(pod: Pod): { status: string; readyContainers: n
 
   if (!initializing) {
     restarts = 0;
+    readyContainers = sidecarsReady;
+    for (const [i, c] of initStatuses.entries()) if (pod.spec?.initContainers?.[i]?.restartPolicy === "Always") restarts += c.restartCount ?? 0;
     let hasRunning = false;
     const statuses = status.containerStatuses ?? [];
     // Walk backwards so the first container's state wins, as kubectl does.
@@ -89,7 +98,7 @@ export function podStatusSummary(pod: Pod): { status: string; readyContainers: n
   }
 
   if (pod.metadata?.deletionTimestamp) reason = status.reason === "NodeLost" ? "Unknown" : "Terminating";
-  return { status: reason, readyContainers, totalContainers: pod.spec?.containers?.length ?? 0, restarts };
+  return { status: reason, readyContainers, totalContainers: (pod.spec?.containers?.length ?? 0) + sidecars, restarts };
 }
 
 /**

@@ -38,8 +38,16 @@ export function newPodLabels(pod: Pod): Record<string, string> {
     [POD_NAME_LABEL]: pod.metadata.name ?? "",
     [POD_NAMESPACE_LABEL]: pod.metadata.namespace ?? "",
     [POD_UID_LABEL]: pod.metadata.uid ?? "",
-    [MANAGED_LABEL]: MANAGED_VALUE,
+    [MANAGED_LABEL]: managedValue(pod),
   };
+}
+
+/**
+ * The marker's value: the node the pod is bound to, so kubelets with different node names can share
+ * one runtime (tests, simulations) without adopting each other's pods; "true" for a pod without one.
+ */
+export function managedValue(pod: Pod): string {
+  return pod.spec.nodeName || MANAGED_VALUE;
 }
 
 /** Annotations of a pod's sandbox: the pod's annotations. */
@@ -54,7 +62,7 @@ export function newContainerLabels(container: Container, pod: Pod): Record<strin
     [POD_NAMESPACE_LABEL]: pod.metadata.namespace ?? "",
     [POD_UID_LABEL]: pod.metadata.uid ?? "",
     [CONTAINER_NAME_LABEL]: container.name,
-    [MANAGED_LABEL]: MANAGED_VALUE,
+    [MANAGED_LABEL]: managedValue(pod),
   };
 }
 
@@ -83,7 +91,8 @@ export function newContainerAnnotations(container: Container, pod: Pod, restartC
 
 /** True when the labels carry the kubelet-ts marker (the object is ours to manage). */
 export function isManagedByKubeletTs(labels: Labels | null | undefined): boolean {
-  return labels?.[MANAGED_LABEL] === MANAGED_VALUE;
+  const v = labels?.[MANAGED_LABEL];
+  return v !== undefined && v !== "" && v !== "false";
 }
 
 /** The pod a sandbox belongs to, and the pod's own labels (identity and marker removed). */

@@ -7,7 +7,7 @@
 import type { Container as CriContainer, PodSandbox } from "../../bindings/cri/types.ts";
 import type { Cri } from "../ports/cri.ts";
 import type { PodRuntimeStatus, RuntimeContainer, RuntimeContainerState, RuntimeSandbox } from "./podRuntimeStatus.ts";
-import { CONTAINER_NAME_LABEL, MANAGED_LABEL, MANAGED_VALUE, POD_UID_LABEL, containerInfoFromAnnotations, sandboxInfoFromLabels } from "./labels.ts";
+import { CONTAINER_NAME_LABEL, MANAGED_LABEL, POD_UID_LABEL, containerInfoFromAnnotations, sandboxInfoFromLabels } from "./labels.ts";
 
 const ms = (ns: number) => Math.floor(ns / 1e6);
 
@@ -27,11 +27,12 @@ export class RuntimeReader {
   private readonly containerDetails = new Map<string, RuntimeContainer>();
   private readonly sandboxDetails = new Map<string, SandboxDetail>();
 
-  constructor(private readonly cri: Cri) {}
+  /** `nodeName` selects this kubelet's pods (the marker label's value, see labels.ts managedValue). */
+  constructor(private readonly cri: Cri, private readonly nodeName: string) {}
 
   /** Every pod with our sandboxes or containers. */
   async readAll(): Promise<PodRuntimeStatus[]> {
-    const selector = { [MANAGED_LABEL]: MANAGED_VALUE };
+    const selector = { [MANAGED_LABEL]: this.nodeName };
     const [sandboxes, containers] = await Promise.all([
       this.cri.listPodSandbox({ labelSelector: selector }),
       this.cri.listContainers({ labelSelector: selector }),
@@ -43,7 +44,7 @@ export class RuntimeReader {
 
   /** One pod by UID (empty lists when the runtime holds nothing of it). */
   async readPod(uid: string, name: string, namespace: string): Promise<PodRuntimeStatus> {
-    const selector = { [MANAGED_LABEL]: MANAGED_VALUE, [POD_UID_LABEL]: uid };
+    const selector = { [MANAGED_LABEL]: this.nodeName, [POD_UID_LABEL]: uid };
     const [sandboxes, containers] = await Promise.all([
       this.cri.listPodSandbox({ labelSelector: selector }),
       this.cri.listContainers({ labelSelector: selector }),

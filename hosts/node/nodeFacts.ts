@@ -1,0 +1,28 @@
+/** Facts about this machine the kubelet needs: host name, node IP, capacity. */
+import { statfs } from "node:fs/promises";
+import { cpus, hostname, networkInterfaces, totalmem } from "node:os";
+
+/** The node name upstream uses: the host name, lower-cased. */
+export function defaultNodeName(): string {
+  return hostname().toLowerCase();
+}
+
+/** The first non-internal IPv4 address (upstream's default node IP choice is similar). */
+export function defaultHostIP(): string | undefined {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal && !a.address.startsWith("10.88.")) return a.address;
+  }
+  return undefined;
+}
+
+/** Machine capacity: milli-CPU, memory bytes, and the size of the filesystem holding `rootDir`. */
+export async function machineCapacity(rootDir: string): Promise<{ cpuMilli: number; memoryBytes: number; ephemeralBytes: number }> {
+  let ephemeralBytes = 0;
+  try {
+    const s = await statfs(rootDir);
+    ephemeralBytes = s.blocks * s.bsize;
+  } catch {
+    // the root dir is created later; capacity 0 until then is harmless for standalone admission
+  }
+  return { cpuMilli: cpus().length * 1000, memoryBytes: totalmem(), ephemeralBytes };
+}
