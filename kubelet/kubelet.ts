@@ -12,7 +12,8 @@ import type { HandlerRunner } from "./lifecycle/handlerRunner.ts";
 import type { Logger } from "./log.ts";
 import { GenericPleg } from "./pleg/genericPleg.ts";
 import { PodWorkers } from "./podWorkers.ts";
-import { podDir, removePodFiles, removePodFromRuntime, type PodPaths } from "./podCleanup.ts";
+import { podDir, podLogDir, removePodFiles, removePodFromRuntime, type PodPaths } from "./podCleanup.ts";
+import { selectGarbage } from "./kuberuntime/containerGC.ts";
 import type { Cgroups } from "./ports/cgroups.ts";
 import type { Clock } from "./ports/clock.ts";
 import type { Cri } from "./ports/cri.ts";
@@ -49,6 +50,8 @@ export interface KubeletParts {
   };
   /** PLEG relist period in milliseconds (upstream: 1 s). */
   relistPeriodMs?: number;
+  /** Container GC period in milliseconds (upstream: 1 min). */
+  gcPeriodMs?: number;
 }
 
 interface PodRecord {
@@ -69,6 +72,7 @@ export class Kubelet {
   private readonly syncDeps: SyncPodDeps;
   private readonly listeners = new Set<(pod: Pod) => void>();
   private started = false;
+  private gcTimer?: () => void;
 
   constructor(private readonly parts: KubeletParts) {
     this.reader = new RuntimeReader(parts.cri, parts.nodeName);
@@ -130,11 +134,45 @@ export class Kubelet {
     this.started = true;
     const uids = new Set([...this.records.keys(), ...this.pleg.all().keys()]);
     for (const uid of uids) this.workers.update(uid);
+    this.scheduleGc();
+  }
+
+  private scheduleGc(): void {
+    this.gcTimer = this.parts.clock.setTimer(this.parts.gcPeriodMs ?? 60_000, () => {
+      this.garbageCollect().catch((err) => this.parts.log.error("garbage collection failed", { err: err instanceof Error ? err.message : String(err) }))
+        .finally(() => { if (this.started) this.scheduleGc(); });
+    });
+  }
+
+  /**
+   * One GC pass: excess dead containers and dead sandboxes of wanted pods (pods no longer wanted are
+   * removed whole by their worker), then pod directories no pod owns any more.
+   */
+  async garbageCollect(): Promise<void> {
+    const p = this.parts;
+    const pods = [...this.pleg.all().values()].filter((pod) => this.records.has(pod.uid));
+    const garbage = selectGarbage(pods, (uid) => this.records.has(uid), p.clock.now());
+    for (const { pod, container } of garbage.containers) {
+      await p.cri.removeContainer(container.id).catch((err) => p.log.warn("container GC: remove failed", { id: container.id, err: String(err) }));
+      await p.fs.removeAll(`${podLogDir(p.paths, pod.namespace, pod.name, pod.uid)}/${container.name}/${container.restartCount}.log`);
+    }
+    for (const s of garbage.sandboxes) {
+      await p.cri.removePodSandbox(s.id).catch((err) => p.log.warn("sandbox GC: remove failed", { id: s.id, err: String(err) }));
+    }
+    const dirs = await p.fs.readDir(`${p.paths.rootDir}/pods`).catch(() => []);
+    for (const d of dirs) {
+      const uid = d.name;
+      if (this.records.has(uid) || this.removed.has(uid) || this.pleg.status(uid)) continue;
+      p.log.info(2, "removing orphaned pod directory", { podUID: uid });
+      await removePodFiles(p.fs, p.cgroups, p.paths, { uid, name: "", namespace: "", sandboxes: [], containers: [] }, undefined, p.log);
+    }
+    if (garbage.containers.length + garbage.sandboxes.length > 0) this.pleg.wake();
   }
 
   /** Stops the loops; running containers keep running (a restarted kubelet adopts them). */
   async stop(): Promise<void> {
     this.started = false;
+    this.gcTimer?.();
     this.pleg.stop();
     await Promise.all(this.workers.uids().map((u) => this.workers.idle(u)));
   }
