@@ -64,6 +64,8 @@ interface PodRecord {
 /** A running kubelet: set its desired pods, read their statuses. */
 export class Kubelet {
   private readonly records = new Map<string, PodRecord>();
+  /** The latest snapshot of each pod source. */
+  private readonly sources = new Map<string, readonly Pod[]>();
   /** Specs of pods being stopped after removal (their grace period and preStop hooks still apply). */
   private readonly removed = new Map<string, Pod>();
   private readonly workers: PodWorkers;
@@ -83,11 +85,14 @@ export class Kubelet {
   }
 
   /**
-   * Replaces the desired pods of a source with `pods` (a full snapshot). New UIDs start, missing
-   * ones are stopped and cleaned up, unchanged ones are left alone.
+   * Replaces the desired pods of one source ("file" for static pods, "api" for the API server) with
+   * `pods` (a full snapshot). New UIDs start, missing ones are stopped and cleaned up, unchanged ones
+   * are left alone.
    */
-  setPods(pods: readonly Pod[]): void {
-    const wanted = new Map(pods.map((p) => [p.metadata.uid!, p]));
+  setPods(source: string, pods: readonly Pod[]): void {
+    this.sources.set(source, pods);
+    const wanted = new Map<string, Pod>();
+    for (const list of this.sources.values()) for (const p of list) wanted.set(p.metadata.uid!, p);
     for (const [uid, rec] of this.records) {
       if (!wanted.has(uid)) {
         this.records.delete(uid);

@@ -106,7 +106,7 @@ export async function runKubelet(flags: KubeletFlags): Promise<number> {
     const first = new Promise<void>((resolveFirst) => {
       source = startStaticPodSource({
         path: config.staticPodPath!, nodeName, fs: nodeFs, clock: nodeClock, log, fileCheckFrequencyMs: config.fileCheckFrequencyMs,
-        onPods: (pods) => { kubelet.setPods(pods); resolveFirst(); },
+        onPods: (pods) => { kubelet.setPods("file", pods); resolveFirst(); },
       });
     });
     await first;
