@@ -1,4 +1,9 @@
-/** The `Cgroups` port on a cgroup v1 (or hybrid) hierarchy under /sys/fs/cgroup, cgroupfs driver. */
+/**
+ * The `Cgroups` port on a cgroup v1 (or hybrid) hierarchy under /sys/fs/cgroup, cgroupfs driver.
+ * The kubelet creates pod cgroups in the controllers it sets values in; runc adds the same path in
+ * every other hierarchy it joins (cpuset, and in hybrid mode the cgroup2 "unified" one), so removal
+ * and existence look at every hierarchy mounted under the root, as libcontainer's Destroy does.
+ */
 import { mkdir, readdir, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CgroupLimits, Cgroups } from "../../kubelet/ports/cgroups.ts";
@@ -21,6 +26,12 @@ export function nodeCgroups(root = "/sys/fs/cgroup"): Cgroups {
     for (const c of CONTROLLERS) if (await isDir(join(root, c))) out.push(c);
     return out;
   })());
+  let all: Promise<string[]> | undefined;
+  const hierarchies = () => (all ??= (async () => {
+    const out: string[] = [];
+    for (const e of await readdir(root, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) out.push(e.name);
+    return out;
+  })());
   const write = async (c: string, path: string, file: string, value: number | undefined) => {
     if (value === undefined) return;
     await writeFile(join(root, c, path, file), String(value)).catch(() => {});
@@ -36,7 +47,7 @@ export function nodeCgroups(root = "/sys/fs/cgroup"): Cgroups {
     },
     async remove(path: string) {
       let ok = true;
-      for (const c of [...(await controllers()), "cpuset"]) {
+      for (const c of await hierarchies()) {
         const dir = join(root, c, path);
         if (!(await isDir(dir))) continue;
         // Children first (container cgroups runc left behind, then the pod's own).
@@ -49,7 +60,7 @@ export function nodeCgroups(root = "/sys/fs/cgroup"): Cgroups {
       return ok;
     },
     async exists(path: string) {
-      for (const c of await controllers()) if (await isDir(join(root, c, path))) return true;
+      for (const c of await hierarchies()) if (await isDir(join(root, c, path))) return true;
       return false;
     },
     async children(path: string) {
