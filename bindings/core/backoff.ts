@@ -116,7 +116,6 @@ export class WasmKeyedBackoff implements KeyedBackoff {
   readonly #keys: (string | undefined)[] = [];
   readonly #free: number[] = [];
   readonly #ptr: number;
-  #buffer: ArrayBuffer | undefined;
   #i32 = new Int32Array(0);
   #f64 = new Float64Array(0);
 
@@ -130,10 +129,10 @@ export class WasmKeyedBackoff implements KeyedBackoff {
     this.#ptr = this.#core.backoffBuffer();
   }
 
+  /** Views of the shared buffer, re-created after memory grew (growth detaches the old ones). */
   #views(): void {
+    if (this.#i32.length !== 0) return;
     const b = this.#core.memory.buffer;
-    if (this.#buffer === b) return;
-    this.#buffer = b;
     this.#i32 = new Int32Array(b, this.#ptr, BACKOFF_IO_BATCH * 4);
     this.#f64 = new Float64Array(b, this.#ptr, BACKOFF_IO_BATCH * 2);
   }

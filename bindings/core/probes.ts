@@ -180,7 +180,6 @@ const ADD_STRIDE = 40;
 /** ProbeScheduler backed by core.wasm: the production implementation. */
 export class WasmProbeScheduler implements ProbeScheduler {
   readonly #core: ProbeExports;
-  #buffer: ArrayBuffer | undefined;
   #i32 = new Int32Array(0);
   #f64 = new Float64Array(0);
   #ptr = 0;
@@ -193,11 +192,10 @@ export class WasmProbeScheduler implements ProbeScheduler {
     this.#ptr = this.#core.probesBuffer();
   }
 
-  /** Views of the shared buffer, re-created whenever memory has grown. */
+  /** Views of the shared buffer, re-created after memory grew (growth detaches the old ones). */
   #views(): void {
+    if (this.#i32.length !== 0) return;
     const memBuffer = this.#core.memory.buffer;
-    if (this.#buffer === memBuffer) return;
-    this.#buffer = memBuffer;
     this.#i32 = new Int32Array(memBuffer, this.#ptr, 16384);
     this.#f64 = new Float64Array(memBuffer, this.#ptr, 8192);
   }
@@ -287,8 +285,8 @@ export class WasmProbeScheduler implements ProbeScheduler {
       const k = this.#core.probesDue(now, want);
       if (k < 0) throw new ProbeSchedulerError(`probes: due: ${describeProbeError(k)}`, k);
       this.#views();
-      ids.set(this.#i32.subarray(0, k), got);
-      if (timeouts) timeouts.set(this.#i32.subarray(PROBE_IO_BATCH, PROBE_IO_BATCH + k), got);
+      copyOut(this.#i32, 0, ids, got, k);
+      if (timeouts) copyOut(this.#i32, PROBE_IO_BATCH, timeouts, got, k);
       got += k;
       if (k < want) break;
     }
@@ -300,12 +298,12 @@ export class WasmProbeScheduler implements ProbeScheduler {
     for (let start = 0; start < n; start += PROBE_IO_BATCH) {
       const k = Math.min(PROBE_IO_BATCH, n - start);
       this.#views();
-      this.#i32.set(ids.subarray(start, start + k), 0);
-      this.#i32.set(outcomes.subarray(start, start + k), PROBE_IO_BATCH);
+      copyOut(ids, start, this.#i32, 0, k);
+      copyOut(outcomes, start, this.#i32, PROBE_IO_BATCH, k);
       const rc = this.#core.probesReport(k, now);
       if (rc < 0) throw new ProbeSchedulerError(`probes: report: ${describeProbeError(rc)}`, rc);
       this.#views();
-      transitions.set(this.#i32.subarray(PROBE_IO_BATCH, PROBE_IO_BATCH + k), start);
+      copyOut(this.#i32, PROBE_IO_BATCH, transitions, start, k);
       total += rc;
     }
     return total;
@@ -329,6 +327,15 @@ export class WasmProbeScheduler implements ProbeScheduler {
       }
     }
     return out;
+  }
+}
+
+/** Copies k i32s; small batches by hand, since a subarray view costs more than the copy. */
+function copyOut(from: Int32Array, at: number, to: Int32Array, toAt: number, k: number): void {
+  if (k <= 32) {
+    for (let i = 0; i < k; i++) to[toAt + i] = from[at + i]!;
+  } else {
+    to.set(from.subarray(at, at + k), toAt);
   }
 }
 
