@@ -73,6 +73,7 @@ export class Kubelet {
   private readonly pleg: GenericPleg;
   private readonly syncDeps: SyncPodDeps;
   private readonly listeners = new Set<(pod: Pod) => void>();
+  private readonly terminatedListeners = new Set<(pod: Pod) => void>();
   private started = false;
   private gcTimer?: () => void;
 
@@ -104,7 +105,9 @@ export class Kubelet {
     for (const [uid, pod] of wanted) {
       const rec = this.records.get(uid);
       if (rec) {
+        const changed = rec.pod !== pod && (rec.pod.metadata.resourceVersion !== pod.metadata.resourceVersion || rec.pod.metadata.resourceVersion === undefined);
         rec.pod = pod;
+        if (changed && this.started) this.workers.update(uid);
         continue;
       }
       this.removed.delete(uid);
@@ -202,7 +205,10 @@ export class Kubelet {
         p.events.event({ kind: "Pod", name: pod.metadata.name!, namespace: pod.metadata.namespace, uid }, "Normal", "DeadlineExceeded", rec.podFailure.message);
       }
     }
-    if (rec.podFailure) {
+    // A pod being deleted, failed by the kubelet, or already terminal on the API server runs nothing.
+    const apiPhase = pod.status?.phase;
+    const stopping = rec.podFailure !== undefined || pod.metadata.deletionTimestamp !== undefined || apiPhase === "Succeeded" || apiPhase === "Failed";
+    if (stopping) {
       await killPod(this.syncDeps, pod, rt);
     } else {
       await p.fs.mkdirp(podDir(p.paths, uid));
@@ -220,13 +226,27 @@ export class Kubelet {
     const fresh = await this.reader.readPod(uid, pod.metadata.name!, pod.metadata.namespace!);
     p.probes?.containerStarted?.(pod, fresh);
     this.updateStatus(rec, fresh);
+    if (pod.metadata.deletionTimestamp !== undefined && !fresh.containers.some((c) => c.state === "running" || c.state === "created")) {
+      for (const fn of this.terminatedListeners) fn({ ...pod, status: rec.status });
+    }
+  }
+
+  /**
+   * Calls `fn` when a pod that is being deleted (deletionTimestamp set) has no container left
+   * running: its final status is known and the API object may be deleted.
+   */
+  onTerminated(fn: (pod: Pod) => void): () => void {
+    this.terminatedListeners.add(fn);
+    return () => this.terminatedListeners.delete(fn);
   }
 
   private updateStatus(rec: PodRecord, rt: PodRuntimeStatus): void {
     const p = this.parts;
     const uid = rec.pod.metadata.uid!;
     const firstSandbox = rt.sandboxes[rt.sandboxes.length - 1];
-    const previous = rec.status ?? (firstSandbox ? { startTime: new Date(firstSandbox.createdAt).toISOString().replace(/\.\d{3}Z$/, "Z") } : undefined);
+    // startTime survives kubelet restarts: from our last status, else the API's, else the first sandbox.
+    const sandboxStart = firstSandbox ? { startTime: new Date(firstSandbox.createdAt).toISOString().replace(/\.\d{3}Z$/, "Z") } : undefined;
+    const previous = rec.status ?? (rec.pod.status?.startTime !== undefined ? rec.pod.status : sandboxStart);
     const status = generatePodStatus(rec.pod, rt, {
       now: new Date(p.clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
       hostIP: p.hostIP,
