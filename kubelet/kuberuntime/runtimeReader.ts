@@ -5,6 +5,7 @@
  * are cached until they disappear).
  */
 import type { Container as CriContainer, PodSandbox } from "../../bindings/cri/types.ts";
+import type { Container, Pod } from "../../bindings/kube/types.ts";
 import type { Cri } from "../ports/cri.ts";
 import type { PodRuntimeStatus, RuntimeContainer, RuntimeContainerState, RuntimeSandbox } from "./podRuntimeStatus.ts";
 import { CONTAINER_NAME_LABEL, MANAGED_LABEL, POD_UID_LABEL, containerInfoFromAnnotations, sandboxInfoFromLabels } from "./labels.ts";
@@ -51,6 +52,29 @@ export class RuntimeReader {
     ]);
     const pods = await this.build(sandboxes, containers);
     return pods.find((p) => p.uid === uid) ?? { uid, name, namespace, sandboxes: [], containers: [] };
+  }
+
+  /**
+   * The spec of a pod the kubelet no longer knows (removed while it was down), rebuilt from what its
+   * containers recorded, as upstream's restoreSpecsFromContainerLabels: the grace periods and each
+   * container's preStop hook, so stopping it honours them instead of the 30 s default.
+   */
+  async recoverPod(uid: string, name: string, namespace: string): Promise<Pod> {
+    const list = await this.cri.listContainers({ labelSelector: { [MANAGED_LABEL]: this.nodeName, [POD_UID_LABEL]: uid } });
+    const pod: Pod = { metadata: { name, namespace, uid }, spec: { containers: [] } };
+    const seen = new Set<string>();
+    for (const c of [...list].sort((a, b) => b.createdAt - a.createdAt)) {
+      const info = containerInfoFromAnnotations(c.annotations);
+      if (pod.spec.terminationGracePeriodSeconds === undefined && info.podTerminationGracePeriod !== undefined) pod.spec.terminationGracePeriodSeconds = info.podTerminationGracePeriod;
+      if (pod.metadata.deletionGracePeriodSeconds === undefined && info.podDeletionGracePeriod !== undefined) pod.metadata.deletionGracePeriodSeconds = info.podDeletionGracePeriod;
+      const cname = c.metadata?.name ?? c.labels[CONTAINER_NAME_LABEL] ?? "";
+      if (seen.has(cname)) continue;
+      seen.add(cname);
+      const spec: Container = { name: cname, image: c.image?.image ?? "" };
+      if (info.preStopHandler) spec.lifecycle = { preStop: info.preStopHandler };
+      pod.spec.containers.push(spec);
+    }
+    return pod;
   }
 
   private async build(sandboxes: PodSandbox[], containers: CriContainer[]): Promise<PodRuntimeStatus[]> {

@@ -60,6 +60,8 @@ const MANIFESTS: Record<string, string> = {
   crashy: manifest("crashy", `if [ -f /dev/shm/crashed ]; then ${LOOP}; else touch /dev/shm/crashed; exit 1; fi`),
   inited: manifest("inited", LOOP, "echo init done"),
   doomed: manifest("doomed", LOOP),
+  // busybox sh as PID 1 ignores SIGTERM: stopping it always takes the whole grace period.
+  stubborn: manifest("stubborn", "while true; do sleep 1; done"),
 };
 const ADOPTED = ["steady", "crashy", "inited"];
 
@@ -110,6 +112,7 @@ test("four pods run, one restarted once after a crash, one after its init contai
 test("after kill -9, a removed manifest and an added one, the kubelet starts again", async () => {
   await k.stop("SIGKILL");
   k.removeManifest("doomed.yaml");
+  k.removeManifest("stubborn.yaml");
   k.writeManifest("late.yaml", manifest("late", LOOP));
   await k.start();
 });
@@ -145,6 +148,20 @@ test("a manifest removed while the kubelet was down is cleaned up", async () => 
   }, { timeoutMs: 30_000, describe: () => last });
   assert.is(await k.pod("doomed"), undefined, "doomed is not in /pods");
   await eventually("doomed pod dir removed", () => (existsSync(`${k.rootDir}/pods/${uid}`) ? undefined : true));
+});
+
+test("a removed pod is stopped with the grace period recorded on its containers (2 s), not the 30 s default", async () => {
+  // The kubelet no longer has the spec; upstream restores grace period and preStop from annotations.
+  const uid = uids.get("stubborn")!;
+  const t0 = Date.now();
+  let last = "";
+  await eventually("runtime holds nothing of stubborn", async () => {
+    const held = await runtimeHolds(uid);
+    last = JSON.stringify(held);
+    return held.sandboxes === 0 && held.containers === 0 ? true : undefined;
+  }, { timeoutMs: 45_000, describe: () => last });
+  const took = Date.now() - t0;
+  assert.ok(took < 15_000, `stubborn took ${took} ms to go; its grace period is 2 s`);
 });
 
 test("no container was restarted: same CRI ids, states and startedAt; the init container did not run again", async () => {
