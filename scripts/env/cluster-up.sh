@@ -20,6 +20,10 @@ PIDS=$TB/pids
 SERVICE_CIDR=10.96.0.0/16
 SERVICE_IP=10.96.0.1
 API=https://127.0.0.1:6443
+# The node lifecycle controller marks a node NotReady (Unknown) after this long without a Lease
+# renewal or status update (upstream default 40s, checked every 5s); shorter keeps e2e tests fast.
+NODE_MONITOR_GRACE_PERIOD=${NODE_MONITOR_GRACE_PERIOD:-20s}
+NODE_MONITOR_PERIOD=${NODE_MONITOR_PERIOD:-2s}
 log() { echo "[cluster-up $(date +%T)] $*"; }
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 mkdir -p "$PKI" "$LOGS" "$PIDS" "$TB/etcd"
@@ -169,6 +173,7 @@ start kube-apiserver "$K8S_BIN/kube-apiserver" \
   --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
   --requestheader-extra-headers-prefix=X-Remote-Extra- \
   --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
+  --enable-bootstrap-token-auth=true \
   --allow-privileged=true --v=1
 export KUBECONFIG=$TB/admin.kubeconfig
 wait_for "kube-apiserver /healthz" 90 sh -c 'kubectl get --raw /healthz | grep -qx ok' \
@@ -182,7 +187,8 @@ start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
   --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
   --root-ca-file="$PKI/ca.crt" --service-account-private-key-file="$PKI/sa.key" \
   --use-service-account-credentials=true --service-cluster-ip-range=$SERVICE_CIDR \
-  --allocate-node-cidrs=false --v=1
+  --allocate-node-cidrs=false \
+  --node-monitor-period="$NODE_MONITOR_PERIOD" --node-monitor-grace-period="$NODE_MONITOR_GRACE_PERIOD" --v=1
 start kube-scheduler "$K8S_BIN/kube-scheduler" \
   --kubeconfig="$TB/scheduler.kubeconfig" \
   --authentication-kubeconfig="$TB/scheduler.kubeconfig" --authorization-kubeconfig="$TB/scheduler.kubeconfig" \
@@ -194,5 +200,28 @@ wait_for "kube-scheduler /healthz" 60 sh -c "curl -sk https://127.0.0.1:10259/he
 # the ServiceAccount admission plugin needs default/default before any pod can be created
 wait_for "serviceaccount default/default" 60 kubectl -n default get serviceaccount default \
   || { tail -30 "$LOGS/kube-controller-manager.log"; exit 1; }
+# TLS bootstrap (as kubeadm sets it up): bootstrap-token users (group system:bootstrappers) may
+# create node client CSRs, which the controller-manager's csrapproving controller auto-approves;
+# nodes may renew their own client certificates. Bootstrap token secrets are made by whoever needs one.
+kubectl apply -f - > /dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: kts-bootstrappers-node-bootstrapper}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:node-bootstrapper"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:bootstrappers"}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: kts-bootstrappers-auto-approve}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:certificates.k8s.io:certificatesigningrequests:nodeclient"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:bootstrappers"}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: kts-nodes-auto-renew}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:nodes"}]
+YAML
+log "bootstrap RBAC ok"
 for c in healthz livez readyz; do printf '%s: ' "/$c"; kubectl get --raw "/$c" 2>&1 | head -1; echo; done
 log "control plane up: KUBECONFIG=$TB/admin.kubeconfig (node kubeconfig: $TB/node.kubeconfig)"
