@@ -47,6 +47,7 @@ export interface KubeletParts {
     actionVerdict(uid: string, container: string): ReturnType<ActionContext["probe"]>;
     statusVerdict(uid: string, container: string): ContainerProbeState;
     containerStarted?(pod: Pod, rt: PodRuntimeStatus): void;
+    podRemoved?(uid: string): void;
   };
   /** PLEG relist period in milliseconds (upstream: 1 s). */
   relistPeriodMs?: number;
@@ -271,6 +272,7 @@ export class Kubelet {
     if (this.records.has(uid)) return; // re-added meanwhile
     await removePodFromRuntime(p.cri, await this.reader.readPod(uid, rt.name, rt.namespace));
     await removePodFiles(p.fs, p.cgroups, p.paths, fresh, pod, p.log);
+    p.probes?.podRemoved?.(uid);
     this.removed.delete(uid);
     this.workers.forget(uid);
     this.pleg.wake();

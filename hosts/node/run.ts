@@ -3,6 +3,10 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { BackoffTable, WasmKeyedBackoff } from "../../bindings/core/backoff.ts";
+import { WasmProbeScheduler } from "../../bindings/core/probes.ts";
+import { ProberManager } from "../../kubelet/prober/proberManager.ts";
+import { ProbeRunner } from "../../kubelet/prober/probeRunner.ts";
+import { grpcHealthCheck } from "./grpcHealth.ts";
 import { instantiateCore } from "../../bindings/core/load.ts";
 import { WasmQuantityParser } from "../../bindings/core/quantity.ts";
 import { WasmResourceAccounting, type Bytes, type MilliCPU, type Threshold } from "../../bindings/core/resources.ts";
@@ -77,6 +81,11 @@ export async function runKubelet(flags: KubeletFlags): Promise<number> {
   let hostResolvConf: string | undefined;
   if (config.resolvConf) hostResolvConf = await readFile(config.resolvConf, "utf8").catch(() => undefined);
   const events = new MemoryEventRecorder(() => nodeClock.now(), log);
+  let wake: (uid: string) => void = () => {};
+  const prober = new ProberManager(
+    new WasmProbeScheduler(core, { seed: randomBytes(4).readUInt32LE(0), kubeletStartedAt: nodeClock.now() }),
+    new ProbeRunner(cri, nodeNet, grpcHealthCheck), nodeClock, events, log, (uid) => wake(uid),
+  );
   const kubelet = new Kubelet({
     nodeName, hostIP, paths, cri, fs: nodeFs, cgroups: nodeCgroups(), clock: nodeClock, log, events,
     crashBackoff: new WasmKeyedBackoff(core, { table: BackoffTable.ContainerRestart }),
@@ -88,7 +97,14 @@ export async function runKubelet(flags: KubeletFlags): Promise<number> {
     }),
     hooks: new HandlerRunner(cri, (url, headers, t) => nodeNet.httpGet(url, headers, t), nodeClock),
     hash: hashContainer,
+    probes: {
+      actionVerdict: (uid, name) => prober.actionVerdict(uid, name),
+      statusVerdict: (uid, name) => prober.statusVerdict(uid, name),
+      containerStarted: (pod, rt) => prober.syncPod(pod, rt),
+      podRemoved: (uid) => prober.removePod(uid),
+    },
   });
+  wake = (uid) => void kubelet.syncNow(uid);
 
   // Print each pod's status line when it changes, like `kubectl get pods -w`.
   const lastLine = new Map<string, string>();
@@ -125,6 +141,7 @@ export async function runKubelet(flags: KubeletFlags): Promise<number> {
   });
   log.info(0, "stopping (running containers keep running)");
   source?.stop();
+  prober.stop();
   await kubelet.stop();
   await Promise.all(servers.map((s) => s.close()));
   cri.close();
