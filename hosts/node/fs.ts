@@ -41,6 +41,9 @@ export const nodeFs: Fs = {
   async mkdirp(path, mode = 0o755) {
     await mkdir(path, { recursive: true, mode });
   },
+  async chmod(path, mode) {
+    await chmod(path, mode);
+  },
   async removeAll(path) {
     await rm(path, { recursive: true, force: true });
   },

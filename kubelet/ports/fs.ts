@@ -19,6 +19,8 @@ export interface Fs {
   /** `undefined` when the path does not exist. */
   stat(path: string): Promise<FileInfo | undefined>;
   mkdirp(path: string, mode?: number): Promise<void>;
+  /** Sets the permission bits of an existing path exactly (the process umask does not apply). */
+  chmod(path: string, mode: number): Promise<void>;
   /** Removes a file or a directory tree; no error when it is already gone. */
   removeAll(path: string): Promise<void>;
   symlink(target: string, path: string): Promise<void>;

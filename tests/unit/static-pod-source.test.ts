@@ -51,6 +51,7 @@ class FakeFs implements Fs {
     return undefined;
   }
   async mkdirp(path: string) { this.dirs.add(path); }
+  async chmod() {}
   async removeAll(path: string) { for (const f of [...this.files.keys()]) if (f === path || f.startsWith(path + "/")) this.files.delete(f); this.dirs.delete(path); }
   async symlink() { throw new Error("not supported by the fake"); }
   async rename(from: string, to: string) { this.write(to, this.files.get(from)!); this.remove(from); }
