@@ -8,6 +8,7 @@ import type { Outgoing, PodSandboxConfig } from "../../bindings/cri/types.ts";
 import type { EventRecorder, EventSubject } from "../events/recorder.ts";
 import type { Cri } from "../ports/cri.ts";
 import type { Backoff } from "../backoff.ts";
+import { runtimeErrorText } from "../kuberuntime/runtimeErrorText.ts";
 
 /** A container could not get its image; `reason` becomes the container's waiting reason. */
 export interface ImageError { reason: "ErrImagePull" | "ImagePullBackOff" | "ErrImageNeverPull" | "InvalidImageName"; message: string }
@@ -85,7 +86,7 @@ export class ImageManager {
       return { imageRef: ref };
     } catch (err) {
       this.backoff.next(key, this.now(), this.now());
-      const detail = err instanceof Error ? err.message : String(err);
+      const detail = runtimeErrorText(err);
       this.events.event(subject, "Warning", "Failed", `Failed to pull image "${spec}": ${detail}`);
       this.events.event(subject, "Warning", "Failed", "Error: ErrImagePull");
       return { error: { reason: "ErrImagePull", message: detail } };

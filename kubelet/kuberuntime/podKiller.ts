@@ -40,7 +40,7 @@ export async function killContainer(
     const t0 = deps.clock.now();
     const err = await deps.hooks.run(c.id, pod, spec!, preStop, podIP, grace * 1000);
     if (err) {
-      deps.events.event(subject, "Warning", "FailedPreStopHook", `Exec lifecycle hook (${JSON.stringify(preStop.exec?.command ?? [])}) for Container "${c.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: ${err}`);
+      deps.events.event(subject, "Warning", "FailedPreStopHook", err);
     }
     grace -= Math.floor((deps.clock.now() - t0) / 1000);
   }

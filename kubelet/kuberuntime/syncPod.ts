@@ -16,6 +16,7 @@ import type { ContainerSyncError } from "../status/generatePodStatus.ts";
 import { computePodActions, type ActionContext } from "./computePodActions.ts";
 import { killContainer, killPod, podGracePeriodSeconds, type KillDeps } from "./podKiller.ts";
 import { latestContainer, type PodRuntimeStatus, type RuntimeContainer } from "./podRuntimeStatus.ts";
+import { runtimeErrorMessage, runtimeErrorText } from "./runtimeErrorText.ts";
 
 /** Builds the CRI configs of a pod (implemented with kuberuntime's sandbox/container config makers). */
 export interface RuntimeConfigs {
@@ -84,7 +85,7 @@ export async function syncPod(deps: SyncPodDeps, pod: Pod, rt: PodRuntimeStatus,
       const net = st.status?.network;
       podIPs = net?.ip ? [net.ip, ...net.additionalIps.map((x) => x.ip)] : [];
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = runtimeErrorText(err);
       deps.events.event(subjectOf(pod), "Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${message}`);
       deps.log.error("RunPodSandbox failed", { pod: formatPod(pod), err: message });
       for (const c of pod.spec.containers) result.errors.set(c.name, { reason: "CreateContainerError", message: `Failed to create pod sandbox: ${message}` });
@@ -141,7 +142,7 @@ async function startContainer(
   try {
     id = await deps.cri.createContainer(sandboxId, made.config, sandboxConfig);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = runtimeErrorMessage(err);
     deps.events.event(subject, "Warning", "Failed", `Error: ${message}`);
     result.retryAfterMs = Math.min(result.retryAfterMs ?? Infinity, 10_000);
     return { reason: "CreateContainerError", message };
@@ -150,7 +151,7 @@ async function startContainer(
   try {
     await deps.cri.startContainer(id);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = runtimeErrorMessage(err);
     deps.events.event(subject, "Warning", "Failed", `Error: ${message}`);
     return { reason: "RunContainerError", message };
   }

@@ -16,21 +16,30 @@ export function resolvePort(port: number | string, container: Container): number
   return container.ports?.find((p) => p.name === port)?.containerPort;
 }
 
-/** Runs hook handlers; resolves to an error message, or undefined on success. */
+/** upstream format.Pod: `name_namespace(uid)`. */
+const podDesc = (pod: Pod) => `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
+
+/** Runs hook handlers; resolves to the message of upstream's Failed*Hook events, or undefined on success. */
 export class HandlerRunner {
   constructor(private readonly cri: Cri, private readonly httpGet: HttpGet, private readonly clock: Clock) {}
 
   async run(containerId: string, pod: Pod, container: Container, handler: Handler, podIP: string | undefined, timeoutMs: number): Promise<string | undefined> {
     if (handler.exec) {
+      const command = handler.exec.command ?? [];
+      // upstream: "Exec lifecycle hook (%v) ... failed - error: %v, message: %q", the error being
+      // the runtime's CodeExitError ("command '...' exited with N: <stderr>") or the call's error.
+      const failed = (error: string, output: string) =>
+        `Exec lifecycle hook ([${command.join(" ")}]) for Container "${container.name}" in Pod "${podDesc(pod)}" failed - error: ${error}, message: ${JSON.stringify(output)}`;
       try {
-        const res = await this.cri.execSync(containerId, handler.exec.command ?? [], Math.ceil(timeoutMs / 1000), { timeoutMs: timeoutMs + 5000 });
+        const res = await this.cri.execSync(containerId, command, Math.ceil(timeoutMs / 1000), { timeoutMs: timeoutMs + 5000 });
         if (res.exitCode !== 0) {
-          const out = new TextDecoder().decode(res.stdout) + new TextDecoder().decode(res.stderr);
-          return `command '${(handler.exec.command ?? []).join(" ")}' exited with ${res.exitCode}: ${out}`;
+          const stdout = new TextDecoder().decode(res.stdout);
+          const stderr = new TextDecoder().decode(res.stderr);
+          return failed(`command '${command.join(" ")}' exited with ${res.exitCode}: ${stderr}`, stdout + stderr);
         }
         return undefined;
       } catch (err) {
-        return err instanceof Error ? err.message : String(err);
+        return failed(err instanceof Error ? err.message : String(err), "");
       }
     }
     if (handler.httpGet) {
@@ -44,7 +53,7 @@ export class HandlerRunner {
       try {
         const headers = Object.fromEntries((g.httpHeaders ?? []).map((h) => [h.name, h.value]));
         const res = await this.httpGet(url, headers, timeoutMs);
-        return res.status >= 200 && res.status < 400 ? undefined : `HTTP lifecycle hook (${path}) for Container "${container.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: <nil>, message: "${res.body.slice(0, 1024)}"`;
+        return res.status >= 200 && res.status < 400 ? undefined : `HTTP lifecycle hook (${path}) for Container "${container.name}" in Pod "${podDesc(pod)}" failed - error: <nil>, message: "${res.body.slice(0, 1024)}"`;
       } catch (err) {
         return `Get "${url}": ${err instanceof Error ? err.message : String(err)}`;
       }
