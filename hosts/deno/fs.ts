@@ -1,0 +1,62 @@
+/** The `Fs` port on Deno's file APIs. */
+import type { DirEntry, Fs } from "../../kubelet/ports/fs.ts";
+
+let tmpCounter = 0;
+
+/** Deno's filesystem as the kubelet's Fs port. */
+export const denoFs: Fs = {
+  readFile: (path) => Deno.readFile(path),
+  readText: (path) => Deno.readTextFile(path),
+  async writeFileAtomic(path, data, mode = 0o644) {
+    const slash = path.lastIndexOf("/");
+    const tmp = `${path.slice(0, slash)}/.${path.slice(slash + 1)}.tmp-${Deno.pid}-${++tmpCounter}`;
+    try {
+      if (typeof data === "string") await Deno.writeTextFile(tmp, data, { mode });
+      else await Deno.writeFile(tmp, data, { mode });
+      await Deno.chmod(tmp, mode);
+      await Deno.rename(tmp, path);
+    } catch (err) {
+      await Deno.remove(tmp).catch(() => {});
+      throw err;
+    }
+  },
+  async readDir(path) {
+    const out: DirEntry[] = [];
+    for await (const e of Deno.readDir(path)) out.push({ name: e.name, isDirectory: e.isDirectory, isFile: e.isFile, isSymlink: e.isSymlink });
+    return out;
+  },
+  async stat(path) {
+    try {
+      const s = await Deno.lstat(path);
+      return { size: s.size, mtimeMs: s.mtime?.getTime() ?? 0, isDirectory: s.isDirectory, isFile: s.isFile, mode: (s.mode ?? 0) & 0o7777 };
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    }
+  },
+  mkdirp: (path, mode = 0o755) => Deno.mkdir(path, { recursive: true, mode }),
+  async removeAll(path) {
+    await Deno.remove(path, { recursive: true }).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+  },
+  symlink: (target, path) => Deno.symlink(target, path),
+  chmod: (path, mode) => Deno.chmod(path, mode),
+  rename: (from, to) => Deno.rename(from, to),
+  watchDir(dir, onChange) {
+    let watcher: Deno.FsWatcher;
+    try {
+      watcher = Deno.watchFs(dir, { recursive: false });
+    } catch {
+      return () => {};
+    }
+    (async () => {
+      try {
+        for await (const e of watcher) for (const p of e.paths) onChange({ dir, name: p.slice(p.lastIndexOf("/") + 1) });
+      } catch {
+        // closed
+      }
+    })();
+    return () => watcher.close();
+  },
+};

@@ -1,0 +1,34 @@
+/** The Node.js Host: every port implemented with Node's own APIs. */
+import { randomBytes } from "node:crypto";
+import type { Host } from "../../kubelet/ports/host.ts";
+import { nodeCgroups } from "./cgroups.ts";
+import { nodeClock } from "./clock.ts";
+import { loadCoreBytes } from "./coreWasm.ts";
+import { connectCri } from "./cri.ts";
+import { nodeFs } from "./fs.ts";
+import { grpcHealthCheck } from "./grpcHealth.ts";
+import { nodeNet } from "./net.ts";
+import { defaultHostIP, defaultNodeName, machineCapacity } from "./nodeFacts.ts";
+import { nodeServe } from "./serve.ts";
+
+/** Node as the kubelet's host. */
+export const nodeHost: Host = {
+  name: "node",
+  fs: nodeFs,
+  clock: nodeClock,
+  net: nodeNet,
+  serve: nodeServe,
+  cgroups: nodeCgroups(),
+  machine: { nodeName: defaultNodeName, hostIP: defaultHostIP, capacity: machineCapacity },
+  connectCri: (endpoint) => connectCri(endpoint),
+  grpcHealth: grpcHealthCheck,
+  coreBytes: loadCoreBytes,
+  cwd: () => process.cwd(),
+  env: (name) => process.env[name],
+  randomBytes: (n) => new Uint8Array(randomBytes(n)),
+  print: (line) => void process.stdout.write(`${line}\n`),
+  stopSignal: () => new Promise((done) => {
+    process.once("SIGINT", () => done());
+    process.once("SIGTERM", () => done());
+  }),
+};

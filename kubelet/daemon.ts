@@ -1,0 +1,141 @@
+/**
+ * The kubelet daemon, host-agnostic: builds every part from flags and the KubeletConfiguration on
+ * the ports a Host provides, starts the pod sources and serves the kubelet API until asked to stop.
+ */
+import { BackoffTable, WasmKeyedBackoff } from "../bindings/core/backoff.ts";
+import { instantiateCore } from "../bindings/core/load.ts";
+import { WasmProbeScheduler } from "../bindings/core/probes.ts";
+import { WasmQuantityParser } from "../bindings/core/quantity.ts";
+import { WasmResourceAccounting, type Bytes, type MilliCPU, type Threshold } from "../bindings/core/resources.ts";
+import { podStatusSummary } from "./cli/podsTable.ts";
+import { CoreResourceAccounting } from "./cm/coreResourceAccounting.ts";
+import type { KubeletFlags } from "./config/flags.ts";
+import { applyKubeletFlags, defaultKubeletConfiguration, parseKubeletConfiguration, type KubeletConfiguration } from "./config/kubeletConfiguration.ts";
+import { resolveAgainst } from "./config/posixPath.ts";
+import { startStaticPodSource } from "./config/staticPodSource.ts";
+import { MemoryEventRecorder } from "./events/recorder.ts";
+import { Kubelet } from "./kubelet.ts";
+import { hashContainer } from "./kuberuntime/containerHash.ts";
+import { createRuntimeConfigs } from "./kuberuntime/runtimeConfigs.ts";
+import { HandlerRunner } from "./lifecycle/handlerRunner.ts";
+import { createLogger, type Logger } from "./log.ts";
+import type { Host } from "./ports/host.ts";
+import { ProberManager } from "./prober/proberManager.ts";
+import { ProbeRunner } from "./prober/probeRunner.ts";
+import { createHealthzHandler, createKubeletApiHandler } from "./server/kubeletApi.ts";
+
+/** Where containerd listens by default. */
+export const DEFAULT_CRI_ENDPOINT = "unix:///run/containerd/containerd.sock";
+
+/** Reads --config (if any) and applies the flags over it, as upstream does. */
+export async function loadKubeletConfiguration(flags: KubeletFlags, host: Host, log: Logger): Promise<KubeletConfiguration> {
+  let config = defaultKubeletConfiguration();
+  if (flags.config) {
+    const file = resolveAgainst(host.cwd(), flags.config);
+    const parsed = parseKubeletConfiguration(await host.fs.readText(file), file);
+    for (const w of parsed.warnings) log.warn("config", { file, warning: w });
+    config = parsed.config;
+  }
+  return applyKubeletFlags(config, flags, host.cwd());
+}
+
+/** "100Mi" or "10%" (of capacity) as a core threshold. */
+function threshold(text: string | undefined, quantities: WasmQuantityParser): Threshold | undefined {
+  if (!text) return undefined;
+  if (text.endsWith("%")) return { fraction: Number(text.slice(0, -1)) / 100 };
+  const [q] = quantities.parseMany([text]);
+  return q?.ok ? Number(q.value) : undefined;
+}
+
+const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+
+/** Runs the kubelet until the host's stop signal; resolves to the exit code. */
+export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number> {
+  const log = createLogger(flags.verbosity);
+  const config = await loadKubeletConfiguration(flags, host, log);
+  const { fs, clock, net } = host;
+  const nodeName = flags.hostnameOverride?.toLowerCase() ?? host.machine.nodeName();
+  const hostIP = host.machine.hostIP();
+  const rootDir = resolveAgainst(host.cwd(), flags.rootDir ?? "/var/lib/kubelet");
+  const paths = { rootDir, podLogsDir: host.env("KTS_POD_LOGS_DIR") ?? "/var/log/pods", cgroupRoot: config.cgroupRoot || "/" };
+  const endpoint = flags.containerRuntimeEndpoint ?? DEFAULT_CRI_ENDPOINT;
+
+  const core = await instantiateCore(await host.coreBytes());
+  const quantities = new WasmQuantityParser(core);
+  const coreAccounting = new WasmResourceAccounting(core);
+  await fs.mkdirp(`${rootDir}/pods`);
+  const cap = await host.machine.capacity(rootDir);
+  const allocatable = coreAccounting.nodeAllocatable({
+    capacity: { cpu: cap.cpuMilli as MilliCPU, memory: cap.memoryBytes as Bytes, ephemeralStorage: cap.ephemeralBytes as Bytes, pods: config.maxPods },
+    evictionHard: { memory: threshold(config.evictionHard["memory.available"], quantities), ephemeralStorage: threshold(config.evictionHard["nodefs.available"], quantities) },
+  });
+  const resources = new CoreResourceAccounting(quantities, coreAccounting, { memoryCapacity: cap.memoryBytes as Bytes }, allocatable);
+
+  const cri = await host.connectCri(endpoint);
+  const version = await cri.version();
+  log.info(0, "container runtime connected", { endpoint, runtime: `${version.runtimeName} ${version.runtimeVersion}`, api: version.runtimeApiVersion, host: host.name });
+
+  const hostResolvConf = config.resolvConf ? await fs.readText(config.resolvConf).catch(() => undefined) : undefined;
+  const events = new MemoryEventRecorder(() => clock.now(), log);
+  let wake: (uid: string) => void = () => {};
+  const seed = new DataView(host.randomBytes(4).buffer).getUint32(0);
+  const prober = new ProberManager(
+    new WasmProbeScheduler(core, { seed, kubeletStartedAt: clock.now() }),
+    new ProbeRunner(cri, net, host.grpcHealth), clock, events, log, (uid) => wake(uid),
+  );
+  const kubelet = new Kubelet({
+    nodeName, hostIP, paths, cri, fs, cgroups: host.cgroups, clock, log, events,
+    crashBackoff: new WasmKeyedBackoff(core, { table: BackoffTable.ContainerRestart }),
+    imageBackoff: new WasmKeyedBackoff(core, { table: BackoffTable.ImagePull }),
+    resources,
+    configs: createRuntimeConfigs({
+      fs, resources, paths, nodeName, hostIP, uniqueId: () => hex(host.randomBytes(4)),
+      dns: { clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostResolvConf },
+    }),
+    hooks: new HandlerRunner(cri, (url, headers, t) => net.httpGet(url, headers, t), clock),
+    hash: hashContainer,
+    probes: {
+      actionVerdict: (uid, name) => prober.actionVerdict(uid, name),
+      statusVerdict: (uid, name) => prober.statusVerdict(uid, name),
+      containerStarted: (pod, rt) => prober.syncPod(pod, rt),
+      podRemoved: (uid) => prober.removePod(uid),
+    },
+  });
+  wake = (uid) => void kubelet.syncNow(uid);
+
+  // One status line per change, like `kubectl get pods -w`.
+  const lastLine = new Map<string, string>();
+  kubelet.onStatus((pod) => {
+    const s = podStatusSummary(pod);
+    const line = `${pod.metadata.namespace}/${pod.metadata.name}\t${s.readyContainers}/${s.totalContainers}\t${s.status}\t${s.restarts}`;
+    if (lastLine.get(pod.metadata.uid!) === line) return;
+    lastLine.set(pod.metadata.uid!, line);
+    host.print(`${new Date(clock.now()).toISOString()}\t${line}`);
+  });
+
+  let source: { stop(): void } | undefined;
+  if (config.staticPodPath) {
+    await new Promise<void>((first) => {
+      source = startStaticPodSource({
+        path: config.staticPodPath!, nodeName, fs, clock, log, fileCheckFrequencyMs: config.fileCheckFrequencyMs,
+        onPods: (pods) => { kubelet.setPods("file", pods); first(); },
+      });
+    });
+  }
+  await kubelet.start();
+
+  const health = [{ name: "syncloop", check: () => (kubelet.healthy() ? undefined : "PLEG is not healthy: the container runtime does not answer relists") }];
+  const servers = [];
+  if (config.healthzPort > 0) servers.push(await host.serve.listen({ host: config.healthzBindAddress, port: config.healthzPort }, createHealthzHandler(health)));
+  servers.push(await host.serve.listen({ host: config.address, port: config.port }, createKubeletApiHandler({ pods: () => kubelet.pods(), healthChecks: health })));
+  log.info(0, "kubelet-ts started", { node: nodeName, staticPodPath: config.staticPodPath ?? "", api: `${config.address}:${config.port}` });
+
+  await host.stopSignal();
+  log.info(0, "stopping (running containers keep running)");
+  source?.stop();
+  prober.stop();
+  await kubelet.stop();
+  await Promise.all(servers.map((s) => s.close()));
+  cri.close();
+  return 0;
+}
