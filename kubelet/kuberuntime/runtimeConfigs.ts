@@ -35,7 +35,6 @@ export function createRuntimeConfigs(o: RuntimeConfigOptions): RuntimeConfigs {
         attempt,
         dns: o.dns,
         cgroupParent: podCgroupPath(o.paths.cgroupRoot, o.resources.qosClass(pod), pod.metadata.uid!),
-        nodeHostname: o.nodeName,
         podLogsRoot: o.paths.podLogsDir,
         seccompProfileRoot: o.seccompProfileRoot,
       });

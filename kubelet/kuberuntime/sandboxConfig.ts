@@ -21,7 +21,10 @@ export interface SandboxConfigOptions extends SecurityOptions {
   dns: DnsSettings;
   /** The pod's cgroup (cgroupfs syntax), e.g. /kubepods/burstable/pod<uid>. */
   cgroupParent?: string;
-  /** Host name given to host-network pods (the runtime uses the node's own when unset). */
+  /**
+   * @deprecated Ignored: as upstream, a host-network sandbox gets no hostname (the runtime uses the
+   * node's own); runc refuses to set one without a private UTS namespace. Remove once no caller passes it.
+   */
   nodeHostname?: string;
   /** Default /var/log/pods. */
   podLogsRoot?: string;
@@ -112,9 +115,7 @@ export function makeSandboxConfig(pod: Pod, opts: SandboxConfigOptions): Sandbox
   if ("error" in dns) return fail(dns.error);
   config.dnsConfig = dns.config;
 
-  if (pod.spec.hostNetwork) {
-    if (opts.nodeHostname) config.hostname = opts.nodeHostname;
-  } else {
+  if (!pod.spec.hostNetwork) {
     const names = podHostnameAndDomain(pod, opts.dns.clusterDomain);
     if ("error" in names) return fail(names.error);
     config.hostname = names.hostname;

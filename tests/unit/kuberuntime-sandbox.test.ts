@@ -58,9 +58,9 @@ test("the pod domain comes from spec.subdomain", () => {
   assert.equal(podHostnameAndDomain(pod({ hostname: "db-0", subdomain: "db" }), "cluster.local"), { hostname: "db-0", hostDomain: "db.prod.svc.cluster.local" });
 });
 
-test("a host-network pod gets the node's hostname and host DNS under ClusterFirst", () => {
+test("a host-network pod gets no hostname (the runtime uses the node's) and host DNS under ClusterFirst", () => {
   const { config } = ok(makeSandboxConfig(pod({ hostNetwork: true }), opts));
-  assert.is(config.hostname, "node-1");
+  assert.is(config.hostname, undefined);
   assert.equal(config.dnsConfig, { servers: ["10.0.0.2"], searches: ["corp.example"], options: [] });
   assert.equal(config.linux!.securityContext!.namespaceOptions, { network: "NODE", pid: "CONTAINER", ipc: "POD" });
 });
