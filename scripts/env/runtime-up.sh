@@ -5,9 +5,11 @@
 #     served by a local registry on 127.0.0.1:5000 as 127.0.0.1:5000/busybox:latest and 127.0.0.1:5000/pause:latest
 #   * containerd with CRI on $TB/rt/containerd.sock, CNI bridge "ktscni0" 10.88.0.0/16
 #   * both images pre-pulled into containerd's k8s.io namespace
+#   * probe test images (probe-images.sh): 127.0.0.1:5000/kts-grpc-health:1, pre-pulled
 # Idempotent: re-running with everything up only re-checks. State: $TB/rt (default KTS_ENV=/tmp/kts).
 # PIDs: $TB/pids/{registry,containerd}.pid (see runtime-down.sh).
 set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 TB=${KTS_ENV:-/tmp/kts}
 RT=$TB/rt
@@ -232,3 +234,6 @@ for name in pause busybox; do
   fi
 done
 log "containerd pid $(cat "$TB/pids/containerd.pid") socket $SOCK; k8s.io images: $(ctr --address "$SOCK" -n k8s.io images ls -q | grep -v '^sha256' | tr '\n' ' ')"
+
+# ---------------------------------------------------------------- 7. probe test images (gRPC health server)
+"$HERE/probe-images.sh"
