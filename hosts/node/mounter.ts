@@ -43,7 +43,8 @@ async function readMounts(): Promise<MountInfo[]> {
 const within = (path: string, root: string) => path === root || path.startsWith(root === "/" ? "/" : `${root}/`);
 
 async function isMountPoint(path: string): Promise<boolean> {
-  return (await readMounts()).some((m) => m.mountPoint === path);
+  const real = await realpath(path).catch(() => path);
+  return (await readMounts()).some((m) => m.mountPoint === real);
 }
 
 /** Node's Mounter for Linux. */

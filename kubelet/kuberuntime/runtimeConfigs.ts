@@ -10,6 +10,7 @@ import { makeContainerEnv } from "../envvars/containerEnv.ts";
 import type { DnsSettings } from "../network/dnsConfig.ts";
 import { podDir, type PodPaths } from "../podCleanup.ts";
 import type { Fs } from "../ports/fs.ts";
+import type { VolumeManager } from "../volumemanager/volumeManager.ts";
 import { makeContainerConfig } from "./containerConfig.ts";
 import { makeSandboxConfig } from "./sandboxConfig.ts";
 import type { RuntimeConfigs } from "./syncPod.ts";
@@ -25,6 +26,8 @@ export interface RuntimeConfigOptions {
   seccompProfileRoot?: string;
   /** A unique suffix for termination-message files (upstream uses a random id). */
   uniqueId: () => string;
+  /** Volume mounts, /etc/hosts and env ConfigMap/Secret lookups; without it containers get none. */
+  volumes?: Pick<VolumeManager, "containerMounts" | "envLookups">;
 }
 
 /** RuntimeConfigs for this node. */
@@ -41,7 +44,13 @@ export function createRuntimeConfigs(o: RuntimeConfigOptions): RuntimeConfigs {
       return "error" in made ? made : { config: made.config, warnings: made.warnings };
     },
     async container(pod: Pod, container: Container, opts) {
-      const env = makeContainerEnv(pod, container, { hostIP: o.hostIP, podIP: opts.podIPs[0], podIPs: opts.podIPs });
+      const lookups = o.volumes ? await o.volumes.envLookups(pod, container) : undefined;
+      if (lookups && "error" in lookups) return { error: { reason: "CreateContainerConfigError", message: lookups.error } };
+      const env = makeContainerEnv(pod, container, { hostIP: o.hostIP, podIP: opts.podIPs[0], podIPs: opts.podIPs, ...lookups });
+      let mounts: Awaited<ReturnType<VolumeManager["containerMounts"]>> = { mounts: [] };
+      // An environment error refuses the container first (upstream builds env before mounts).
+      if (o.volumes && env.errors.length === 0) mounts = await o.volumes.containerMounts(pod, container, { env: env.env, podIPs: opts.podIPs });
+      if ("error" in mounts) return { error: { reason: "CreateContainerConfigError", message: mounts.error } };
       const dir = `${podDir(o.paths, pod.metadata.uid!)}/containers/${container.name}`;
       await o.fs.mkdirp(dir);
       const terminationMessageHostPath = `${dir}/${o.uniqueId()}`;
@@ -49,6 +58,7 @@ export function createRuntimeConfigs(o: RuntimeConfigOptions): RuntimeConfigs {
       const made = makeContainerConfig(pod, container, {
         restartCount: opts.restartCount,
         env,
+        mounts: mounts.mounts,
         imageRef: opts.imageRef,
         terminationMessageHostPath,
         resources: o.resources.containerResources(pod, container),
