@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { closeTestCri, testCri } from "./support/cri.ts";
 import { eventually } from "./support/eventually.ts";
 import { KubeletProcess } from "./support/kubeletProcess.ts";
-import { bareId, execIn, podManifest, shContainer, statusOf, trapped, waitPod, waitRunning, withPod } from "./support/podKit.ts";
+import { bareId, execIn, podManifest, shContainer, statusOf, trapped, waitPod, waitRunning, withPod, keepLog } from "./support/podKit.ts";
 import type { Pod } from "../../bindings/kube/types.ts";
 
 const test = suite("kubelet container config");
@@ -21,6 +21,7 @@ test.before(async () => {
   await k.start();
 });
 test.after(async () => {
+  keepLog(k, "config");
   await k?.dispose();
   await closeTestCri();
 });

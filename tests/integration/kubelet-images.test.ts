@@ -6,7 +6,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { BUSYBOX_IMAGE, closeTestCri, testCri } from "./support/cri.ts";
 import { KubeletProcess } from "./support/kubeletProcess.ts";
-import { criContainers, eventMessages, podManifest, shContainer, statusOf, trapped, waitPod, waitRunning, withPod } from "./support/podKit.ts";
+import { criContainers, eventMessages, podManifest, shContainer, statusOf, trapped, waitPod, waitRunning, withPod, keepLog } from "./support/podKit.ts";
 import type { Pod } from "../../bindings/kube/types.ts";
 
 const test = suite("kubelet images");
@@ -17,6 +17,7 @@ test.before(async () => {
   await k.start();
 });
 test.after(async () => {
+  keepLog(k, "images");
   await k?.dispose();
   await closeTestCri();
 });

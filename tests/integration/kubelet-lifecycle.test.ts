@@ -11,7 +11,7 @@ import { eventually } from "./support/eventually.ts";
 import { KubeletProcess } from "./support/kubeletProcess.ts";
 import {
   bareId, criContainers, criInstances, eventMessages, execIn, logLines, nsToMs, podManifest, shContainer, statusOf, trapped, waitPod,
-  waitRunning, withPod,
+  waitRunning, withPod, keepLog,
 } from "./support/podKit.ts";
 
 const test = suite("kubelet pod lifecycle");
@@ -22,6 +22,7 @@ test.before(async () => {
   await k.start();
 });
 test.after(async () => {
+  keepLog(k, "lifecycle");
   await k?.dispose();
   await closeTestCri();
 });
@@ -48,6 +49,39 @@ test("init containers run in order, each to completion before the next, then the
     assert.is(cs.length, 3, "each container ran once");
     assert.ok(a!.finishedAt > 0 && a!.finishedAt <= b!.createdAt, "init-b created after init-a finished");
     assert.ok(b!.finishedAt > 0 && b!.finishedAt <= main!.createdAt, "main created after init-b finished");
+  });
+});
+
+test("a failing init container is retried with back-off and the app container never starts (restartPolicy Always)", async () => {
+  const pod = podManifest("init-crash", { initContainers: [shContainer("init", "exit 2")], containers: [shContainer("main", trapped())] });
+  await withPod(k, pod, async () => {
+    const p = await waitPod(k, "init-crash", "init waiting CrashLoopBackOff", (x) => statusOf(x, "init")?.state.waiting?.reason === "CrashLoopBackOff");
+    const init = statusOf(p, "init")!;
+    assert.ok(init.restartCount >= 1, "init container restarted");
+    assert.is(init.lastState.terminated?.exitCode, 2);
+    assert.is(p.status!.phase, "Pending");
+    assert.is(p.status!.conditions!.find((c) => c.type === "Initialized")?.status, "False");
+    assert.is(statusOf(p, "main")!.state.waiting?.reason, "PodInitializing");
+    assert.is((await criInstances(p.metadata.uid!, "main")).length, 0, "app container never created");
+  });
+});
+
+test("restartPolicy Never: a failing init container fails the pod and nothing else runs", async () => {
+  const pod = podManifest("init-never", {
+    restartPolicy: "Never",
+    initContainers: [shContainer("init", "exit 2")],
+    containers: [shContainer("main", trapped())],
+  });
+  await withPod(k, pod, async () => {
+    const p = await waitPod(k, "init-never", "phase Failed", (x) => x.status?.phase === "Failed");
+    assert.is(statusOf(p, "init")!.state.terminated?.exitCode, 2);
+    const cri = await testCri();
+    await eventually("sandbox stopped", async () => {
+      const sb = await cri.listPodSandbox({ labelSelector: { "io.kubernetes.pod.uid": p.metadata.uid! } });
+      return sb.length > 0 && sb.every((s) => s.state === "SANDBOX_NOTREADY") ? true : undefined;
+    });
+    const cs = await criContainers(p.metadata.uid!);
+    assert.equal(cs.map((c) => c.metadata?.name), ["init"], "only the init container ran, once");
   });
 });
 

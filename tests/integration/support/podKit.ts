@@ -2,6 +2,8 @@
  * Pod-level helpers for the kubelet integration tests: manifest builders, waiting on /pods, and
  * reading what containerd holds for a pod (container statuses in creation order, ExecSync output).
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { ContainerStatus as CriContainerStatus } from "../../../bindings/cri/types.ts";
 import type { Container, ContainerStatus, Pod, PodSpec } from "../../../bindings/kube/types.ts";
 import { BUSYBOX_IMAGE, testCri } from "./cri.ts";
@@ -116,6 +118,17 @@ export function eventMessages(k: KubeletProcess, reason: string, object: string)
   return logLines(k, `reason="${reason}"`)
     .filter((l) => l.includes(` event `) && l.includes(`object=${JSON.stringify(object)}`))
     .map((l) => JSON.parse(/ message=("(?:[^"\\]|\\.)*")/.exec(l)?.[1] ?? '""') as string);
+}
+
+/**
+ * With KTS_KEEP_LOGS=<dir>, saves the kubelet's stderr as <dir>/<label>.log (call in `after`, before
+ * dispose), for reading what the kubelet did in a run.
+ */
+export function keepLog(k: KubeletProcess | undefined, label: string): void {
+  const dir = process.env.KTS_KEEP_LOGS;
+  if (!dir || !k) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${label}.log`), k.log);
 }
 
 /** Nanoseconds (CRI timestamps) to milliseconds. */
