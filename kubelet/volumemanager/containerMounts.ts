@@ -108,6 +108,7 @@ async function hostsMount(pod: Pod, o: MountOptions): Promise<Outgoing<Mount> | 
     content = managedHostsFileContent(o.podIPs, names.hostname, names.hostDomain, pod.spec.hostAliases);
   }
   const hostPath = `${o.podDir}/${ETC_HOSTS_FILE}`;
+  await o.fs.mkdirp(o.podDir, 0o750);
   await o.fs.writeFileAtomic(hostPath, content, 0o644);
   return { containerPath: ETC_HOSTS_PATH, hostPath, readonly: false, selinuxRelabel: o.selinuxEnabled === true, propagation: "PROPAGATION_PRIVATE" };
 }
