@@ -4,27 +4,26 @@
  * ConfigMaps and Secrets come from an in-memory object source here; tests/e2e/volumes*.test.ts
  * reads them from the real API server.
  */
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Container, Pod, Volume } from "../../bindings/kube/types.ts";
-import { nodeFs } from "../../hosts/node/fs.ts";
 import { nodeClock } from "../../hosts/node/clock.ts";
-import { nodeMounter, parseProcMounts } from "../../hosts/node/mounter.ts";
+import { nodeFs } from "../../hosts/node/fs.ts";
+import { nodeMounter } from "../../hosts/node/mounter.ts";
 import { MemoryEventRecorder } from "../../kubelet/events/recorder.ts";
 import { silentLogger } from "../../kubelet/log.ts";
 import type { ConfigMap, ObjectSource } from "../../kubelet/volumemanager/objectSource.ts";
 import { VolumeManager } from "../../kubelet/volumemanager/volumeManager.ts";
 import { closeTestCri, testCri } from "./support/cri.ts";
 import { eventually } from "./support/eventually.ts";
-import { openTestSandbox, sweepTestLeftovers, type TestSandbox } from "./support/testSandbox.ts";
+import { sweepTestLeftovers } from "./support/testSandbox.ts";
+import { execSh, finishVolumePod, hostMounts, runVolumePod, startContainer, type VolumePod } from "./support/volumeKit.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
-const hostMounts = () => parseProcMounts(readFileSync("/proc/self/mounts", "utf8"));
-const SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"];
 
 const configMaps = new Map<string, ConfigMap>();
 const objects: ObjectSource = {
@@ -39,45 +38,22 @@ const vm = new VolumeManager({
   fs: nodeFs, mounter: nodeMounter, objects, clock: nodeClock, log: silentLogger, events, rootDir, clusterDomain: "cluster.local",
   quantityBytes: (q) => (q === "8Mi" ? 8 * 1024 * 1024 : undefined),
 });
+const opened = new Set<VolumePod>();
 
-interface RunningPod { pod: Pod; sandbox: TestSandbox; ids: Map<string, string> }
-const opened: RunningPod[] = [];
-
-/** Sets up the pod's volumes, runs its sandbox and starts every container with its mounts. */
-async function runPod(prefix: string, volumes: Volume[], containers: Container[], labels: Record<string, string> = {}): Promise<RunningPod> {
-  const cri = await testCri();
-  const sandbox = await openTestSandbox(cri, prefix);
-  const pod: Pod = { metadata: { name: sandbox.name, namespace: "kts-integration", uid: sandbox.uid, labels }, spec: { volumes, containers } };
-  const running: RunningPod = { pod, sandbox, ids: new Map() };
-  opened.push(running);
-  const err = await vm.setUpPod(pod);
-  if (err) throw new Error(err.message);
-  const ip = (await cri.podSandboxStatus(sandbox.id)).status?.network?.ip ?? "";
-  for (const c of containers) {
-    const m = await vm.containerMounts(pod, c, { env: [{ key: "POD_NAME", value: sandbox.name }], podIPs: ip ? [ip] : [] });
-    if ("error" in m) throw new Error(m.error);
-    const id = await sandbox.createContainer(c.name, c.command ?? SLEEP, { mounts: m.mounts });
-    await cri.startContainer(id);
-    running.ids.set(c.name, id);
-  }
-  return running;
+/** Runs a pod with these volumes and containers (and labels) in a test sandbox. */
+async function runPod(prefix: string, volumes: Volume[], containers: Container[], labels: Record<string, string> = {}): Promise<VolumePod> {
+  const pod: Pod = { metadata: { name: `${prefix}-${randomUUID().slice(0, 8)}`, namespace: "kts-integration", uid: randomUUID(), labels }, spec: { volumes, containers } };
+  const p = await runVolumePod(vm, prefix, pod);
+  opened.add(p);
+  return p;
 }
 
-async function exec(p: RunningPod, container: string, script: string): Promise<string> {
-  const res = await (await testCri()).execSync(p.ids.get(container)!, ["sh", "-c", script], 10);
-  if (res.exitCode !== 0) throw new Error(`exit ${res.exitCode}: ${text(res.stderr)}`);
-  return text(res.stdout);
-}
+const exec = execSh;
 
-/** Removes the sandbox, then the volumes; asserts nothing of the pod stays mounted or on disk. */
-async function finish(p: RunningPod): Promise<void> {
-  await p.sandbox.remove();
-  await vm.tearDownPod(p.pod.metadata.uid!);
-  const podDir = join(rootDir, "pods", p.pod.metadata.uid!);
-  assert.equal(hostMounts().filter((m) => m.mountPoint.startsWith(podDir)), [], "mounts left under the pod dir");
-  assert.ok(!existsSync(join(podDir, "volumes")), "volumes dir left behind");
-  assert.ok(!existsSync(join(podDir, "volume-subpaths")), "volume-subpaths dir left behind");
-  opened.splice(opened.indexOf(p), 1);
+/** Tears the pod down and asserts nothing of its volumes is left mounted or on disk. */
+async function finish(p: VolumePod): Promise<void> {
+  opened.delete(p);
+  assert.equal(await finishVolumePod(vm, p), []);
 }
 
 test.before(async () => {
@@ -85,7 +61,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  for (const p of [...opened]) await finish(p).catch(() => undefined);
+  for (const p of [...opened]) await finishVolumePod(vm, p).catch(() => undefined);
   rmSync(rootDir, { recursive: true, force: true });
   await closeTestCri();
 });
@@ -173,17 +149,12 @@ test("subPath and subPathExpr mount pieces of a volume; a symlink escaping the v
     { name: "writer", command: ["sh", "-c", "mkdir -p /all/conf && echo x=1 > /all/conf/app.conf && ln -s /etc /all/evil; trap 'exit 0' TERM; sleep 3600 & wait"], volumeMounts: [{ name: "shared", mountPath: "/all" }] },
   ]);
   await eventually("writer prepared the volume", () => exec(p, "writer", "test -L /all/evil && echo ok").catch(() => undefined));
-  const cri = await testCri();
   const uid = p.pod.metadata.uid!;
-  const reader: Container = { name: "reader", volumeMounts: [
+  p.pod.spec.containers.push({ name: "reader", env: [{ name: "POD_NAME", value: "r1" }], volumeMounts: [
     { name: "shared", mountPath: "/app.conf", subPath: "conf/app.conf" },
     { name: "shared", mountPath: "/mine", subPathExpr: "per-pod/$(POD_NAME)" },
-  ] };
-  const m = await vm.containerMounts(p.pod, reader, { env: [{ key: "POD_NAME", value: "r1" }], podIPs: [] });
-  if ("error" in m) throw new Error(m.error);
-  const id = await p.sandbox.createContainer("reader", SLEEP, { mounts: m.mounts });
-  await cri.startContainer(id);
-  p.ids.set("reader", id);
+  ] });
+  await startContainer(vm, p, "reader");
   assert.is(await exec(p, "reader", "cat /app.conf"), "x=1\n");
   await exec(p, "reader", "echo mine > /mine/f");
   assert.is(await exec(p, "writer", "cat /all/per-pod/r1/f"), "mine\n");
