@@ -6,7 +6,9 @@
 import { ChunkDir } from "./probeArena";
 
 const BUF_BYTES: i32 = 65536;
-const ENTRY_CAP: i32 = BUF_BYTES / 16;
+const ENTRY_CAP: i32 = 4096;
+/** Batch layout: keys (i32, in) / statuses (out) at byte 0, times (f64, in) / backoffs (out) here. */
+const TIMES_AT: usize = <usize>ENTRY_CAP << 2;
 const GC_CAP: i32 = BUF_BYTES / 4;
 const CHUNK_SHIFT: u32 = 10;
 const CHUNK: u32 = 1 << CHUNK_SHIFT;
@@ -90,7 +92,7 @@ function batchTable(table: i32, n: i32, now: f64): Table | null {
   return tables[table];
 }
 
-/** Pointer to the shared batch buffer (backoffBufferBytes() bytes): entries of 16 bytes. */
+/** Pointer to the shared batch buffer (backoffBufferBytes() bytes); layout in ABI.md. */
 export function backoffBuffer(): usize {
   ensureBuf();
   return buf;
@@ -124,73 +126,71 @@ export function backoffConfigure(table: i32, initialMs: f64, maxMs: f64): i32 {
   return 0;
 }
 
-/** Per-entry decision; `op` 0 next, 1 inBackoffSince, 2 inBackoffSinceUpdate, 3 decide, 4 get, 5 reset. */
-function apply(tb: Table, op: i32, e: usize, now: f64): void {
-  const key = load<i32>(e, 0);
-  const eventTime = load<f64>(e, 8);
+/**
+ * One entry of a batch; `op` 0 next, 1 inBackoffSince, 2 inBackoffSinceUpdate, 4 get, 5 reset.
+ * The key (in) and status (out) live at `kp`, the event time (in) and backoff (out) at `tp`.
+ */
+function apply(tb: Table, op: i32, kp: usize, tp: usize, now: f64): i32 {
+  const key = load<i32>(kp);
+  const eventTime = load<f64>(tp);
+  let status: i32 = 0;
   if (key < 0 || key >= MAX_KEY) {
-    store<i32>(e, ERR_KEY, 0);
-    return;
-  }
-  if (op <= 3 && !isFinite(eventTime)) {
-    store<i32>(e, ERR_BAD_TIME, 0);
-    return;
-  }
-  let p: usize = 0;
-  let backoff: f64 = 0;
-  let last: f64 = 0;
-  if (key < tb.capacity()) {
-    p = tb.entry(key);
-    backoff = load<f64>(p, 0);
-    last = load<f64>(p, 8);
-  }
-  const present = backoff > 0;
-  if (op == 4) {
-    store<i32>(e, present ? 1 : 0, 0);
-    store<f64>(e, backoff, 8);
-    return;
-  }
-  if (op == 5) {
-    if (present) {
-      store<f64>(p, 0, 0);
-      tb.live--;
+    status = ERR_KEY;
+  } else if (op <= 2 && !isFinite(eventTime)) {
+    status = ERR_BAD_TIME;
+  } else {
+    let p: usize = 0;
+    let backoff: f64 = 0;
+    let last: f64 = 0;
+    if (key < tb.capacity()) {
+      p = tb.entry(key);
+      backoff = load<f64>(p, 0);
+      last = load<f64>(p, 8);
     }
-    store<i32>(e, present ? 1 : 0, 0);
-    store<f64>(e, 0, 8);
-    return;
-  }
-  if (op == 1 || op == 2 || op == 3) {
-    let inBackoff = false;
-    if (present && !expired(eventTime, last, tb.max)) {
-      inBackoff = op == 2 ? eventTime - last < backoff : now - eventTime < backoff;
+    const present = backoff > 0;
+    if (op == 0) {
+      if (p == 0) {
+        if (!tb.ensure(key)) {
+          store<i32>(kp, ERR_NO_MEMORY);
+          return ERR_NO_MEMORY;
+        }
+        p = tb.entry(key);
+      }
+      if (!present) tb.live++;
+      // A fresh or expired entry starts at the initial backoff, otherwise it doubles up to max.
+      backoff = !present || expired(eventTime, last, tb.max) ? tb.initial : min(backoff * 2, tb.max);
+      store<f64>(p, backoff, 0);
+      store<f64>(p, now, 8);
+    } else if (op == 1 || op == 2) {
+      if (present && !expired(eventTime, last, tb.max)) {
+        status = (op == 2 ? eventTime - last < backoff : now - eventTime < backoff) ? 1 : 0;
+      }
+    } else {
+      status = present ? 1 : 0;
+      if (op == 5 && present) {
+        store<f64>(p, 0, 0);
+        tb.live--;
+        backoff = 0;
+      }
     }
-    if (inBackoff || op != 3) {
-      store<i32>(e, inBackoff ? 1 : 0, 0);
-      store<f64>(e, backoff, 8);
-      return;
-    }
+    store<f64>(tp, backoff);
   }
-  // next: a fresh or expired entry starts at the initial backoff, otherwise doubles up to max.
-  if (p == 0) {
-    if (!tb.ensure(key)) {
-      store<i32>(e, ERR_NO_MEMORY, 0);
-      return;
-    }
-    p = tb.entry(key);
-  }
-  if (!present) tb.live++;
-  backoff = !present || expired(eventTime, last, tb.max) ? tb.initial : min(backoff * 2, tb.max);
-  store<f64>(p, backoff, 0);
-  store<f64>(p, now, 8);
-  store<i32>(e, 0, 0);
-  store<f64>(e, backoff, 8);
+  store<i32>(kp, status);
+  return status;
 }
 
+/** Runs `op` over n entries; returns how many got status 1, or the first per-entry error. */
 function batch(table: i32, n: i32, now: f64, op: i32): i32 {
   const tb = batchTable(table, n, now);
   if (tb == null) return code;
-  for (let i = 0; i < n; i++) apply(tb, op, buf + (<usize>i << 4), now);
-  return n;
+  let ones: i32 = 0;
+  let err: i32 = 0;
+  for (let i = 0; i < n; i++) {
+    const status = apply(tb, op, buf + (<usize>i << 2), buf + TIMES_AT + (<usize>i << 3), now);
+    if (status == 1) ones++;
+    else if (status < 0 && err == 0) err = status;
+  }
+  return err < 0 ? err : ones;
 }
 
 /** Next (entries: key, eventTime): moves each key's backoff to its next step; out: 0, new backoff. */
@@ -209,11 +209,55 @@ export function backoffInBackoffSinceUpdate(table: i32, n: i32, now: f64): i32 {
 }
 
 /**
- * The CrashLoopBackOff decision (entries: key, container finishedAt): 1 and the backoff when still
- * in backoff; otherwise Next is applied and the entry gets 0 and the new backoff.
+ * The CrashLoopBackOff decision (key, container finishedAt): status 1 and the backoff while still
+ * in backoff, else Next is applied and the entry gets 0 and the new backoff. Returns how many are
+ * in backoff, or the first per-entry error. The hot path: table fields held in locals.
  */
 export function backoffDecide(table: i32, n: i32, now: f64): i32 {
-  return batch(table, n, now, 3);
+  const tb = batchTable(table, n, now);
+  if (tb == null) return code;
+  const initial = tb.initial;
+  const max = tb.max;
+  let cap = tb.capacity();
+  let dirPtr = tb.dir.dirPtr;
+  let inBackoff: i32 = 0;
+  let err: i32 = 0;
+  for (let i = 0; i < n; i++) {
+    const kp = buf + (<usize>i << 2);
+    const tp = buf + TIMES_AT + (<usize>i << 3);
+    const key = load<i32>(kp);
+    const finishedAt = load<f64>(tp);
+    let status: i32 = 0;
+    if (key < 0 || key >= MAX_KEY) status = ERR_KEY;
+    else if (!isFinite(finishedAt)) status = ERR_BAD_TIME;
+    else if (key >= cap) {
+      if (!tb.ensure(key)) status = ERR_NO_MEMORY;
+      cap = tb.capacity();
+      dirPtr = tb.dir.dirPtr;
+    }
+    if (status < 0) {
+      store<i32>(kp, status);
+      if (err == 0) err = status;
+      continue;
+    }
+    const k = <u32>key;
+    const p = load<usize>(dirPtr + ((<usize>(k >> CHUNK_SHIFT)) << alignof<usize>())) + <usize>(k & (CHUNK - 1)) * ENTRY;
+    let backoff = load<f64>(p, 0);
+    const fresh = backoff <= 0 || expired(finishedAt, load<f64>(p, 8), max);
+    if (!fresh && now - finishedAt < backoff) {
+      store<i32>(kp, 1);
+      store<f64>(tp, backoff);
+      inBackoff++;
+      continue;
+    }
+    if (backoff <= 0) tb.live++;
+    backoff = fresh ? initial : min(backoff * 2, max);
+    store<f64>(p, backoff, 0);
+    store<f64>(p, now, 8);
+    store<i32>(kp, 0);
+    store<f64>(tp, backoff);
+  }
+  return err < 0 ? err : inBackoff;
 }
 
 /** Get (entries: key): out 1/0 whether the key is known, and its backoff (ms, 0 if unknown). */

@@ -49,7 +49,6 @@ function isActive(id: i32): bool {
   return id >= 0 && <u32>id < nextId && (<u32>load<u8>(rec(<u32>id), F_BITS) & B_ACTIVE) != 0;
 }
 
-
 /** Pointer to the shared batch buffer (probesBufferBytes() bytes); layouts per call in ABI.md. */
 export function probesBuffer(): usize {
   ensureBuf();

@@ -3,7 +3,7 @@
  * probes: ns per scheduled probe run, ns per backoff decision, ns per pod admission, bytes per
  * probe. Runs under Node (tsx) and Deno; bench/core/run.sh runs both.
  *
- *   node --expose-gc --import tsx bench/core/run.ts [--sizes=100,10000] [--reps=5]
+ *   node --expose-gc --import tsx bench/core/run.ts [--sizes=100,10000] [--reps=5] [--only=probes,backoff,admission,memory]
  *   deno run -A --v8-flags=--expose-gc bench/core/run.ts
  */
 import { readFileSync } from "node:fs";
@@ -17,6 +17,7 @@ type Admission = (n: number, impl: Impl, core: CoreExports) => { nsPerOp: number
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const sizes = (arg("sizes") ?? "100,10000,1000000").split(",").map(Number);
 const reps = Number(arg("reps") ?? 5);
+const only = new Set((arg("only") ?? "probes,backoff,admission,memory").split(","));
 const bytes = readFileSync(new URL("../../dist/core.wasm", import.meta.url));
 const newCore = () => instantiateCore(bytes);
 const heapUsed = () => process.memoryUsage().heapUsed;
@@ -63,20 +64,26 @@ const core = await newCore();
 console.error(`core benchmark on ${host}: sizes ${sizes.join(", ")}, ${reps} repetitions`);
 for (const n of sizes) {
   const r = n >= 1_000_000 ? Math.max(1, Math.min(reps, 3)) : reps;
-  const [pw, pt] = await pair(r, (impl) => benchProbeRuns(n, impl, core).nsPerRun);
-  row("probe run, due+report (ns)", n, pw, pt, 1);
-  const [bw, bt] = await pair(r, (impl) => benchBackoffDecisions(n, impl, core).nsPerDecision);
-  row("backoff decision (ns)", n, bw, bt, 1);
-  if (admission) {
+  if (only.has("probes")) {
+    const [pw, pt] = await pair(r, (impl) => benchProbeRuns(n, impl, core).nsPerRun);
+    row("probe run, due+report (ns)", n, pw, pt, 1);
+  }
+  if (only.has("backoff")) {
+    const [bw, bt] = await pair(r, (impl) => benchBackoffDecisions(n, impl, core).nsPerDecision);
+    row("backoff decision (ns)", n, bw, bt, 1);
+  }
+  if (only.has("admission") && admission) {
     const [aw, at] = await pair(r, (impl) => admission(n, impl, core).nsPerOp);
     row("pod admission (ns)", n, aw, at, 1);
-  } else {
+  } else if (only.has("admission")) {
     row("pod admission (ns)", n, undefined, undefined);
   }
-  const mw = await benchProbeMemory(n, "wasm", newCore, heapUsed);
-  const [, mt] = await pair(Math.min(r, 3), async (impl) => impl === "twin" ? (await benchProbeMemory(n, "twin", newCore, heapUsed)).bytesPerProbe : 0);
-  row("memory per probe (bytes)", n, mw.bytesPerProbe, mt, 1);
-  row("  of which wasm probe table", n, mw.tableBytesPerProbe, undefined, 1);
+  if (only.has("memory")) {
+    const mw = await benchProbeMemory(n, "wasm", newCore, heapUsed);
+    const [, mt] = await pair(Math.min(r, 3), async (impl) => impl === "twin" ? (await benchProbeMemory(n, "twin", newCore, heapUsed)).bytesPerProbe : 0);
+    row("memory per probe (bytes)", n, mw.bytesPerProbe, mt, 1);
+    row("  of which wasm probe table", n, mw.tableBytesPerProbe, undefined, 1);
+  }
 }
 
 const head = ["metric", "n", "wasm", "twin", "wasm/twin"];

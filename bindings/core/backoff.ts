@@ -44,17 +44,18 @@ export function describeBackoffError(code: number): string {
   return reasons[code] ?? `unknown error code ${code}`;
 }
 
-/** Throws BackoffError(BadTime) unless every time is finite; both implementations check first. */
-export function checkBackoffTimes(op: string, ...times: number[]): void {
-  for (const t of times) {
-    if (!Number.isFinite(t)) throw new BackoffError(`backoff: ${op}: ${describeBackoffError(BackoffErrorCode.BadTime)}`, BackoffErrorCode.BadTime);
+/** Throws BackoffError(BadTime) unless the times are finite; both implementations check first. */
+export function checkBackoffTimes(op: string, a: number, b = 0): void {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) {
+    throw new BackoffError(`backoff: ${op}: ${describeBackoffError(BackoffErrorCode.BadTime)}`, BackoffErrorCode.BadTime);
   }
 }
 
 /** Throws BackoffError(BadTime) unless the first n event times and now are finite. */
 export function checkBackoffBatch(n: number, eventTimes: Float64Array, now: number): void {
-  checkBackoffTimes("decide", now);
-  for (let i = 0; i < n; i++) checkBackoffTimes("decide", eventTimes[i]!);
+  let ok = Number.isFinite(now);
+  for (let i = 0; ok && i < n; i++) ok = Number.isFinite(eventTimes[i]!);
+  if (!ok) checkBackoffTimes("decide", NaN);
 }
 
 /** Construction options: which table, and its initial and maximum backoff (ms). */
@@ -133,8 +134,10 @@ export class WasmKeyedBackoff implements KeyedBackoff {
   #views(): void {
     if (this.#i32.length !== 0) return;
     const b = this.#core.memory.buffer;
+    // Keys/statuses (i32) at byte 0, times/backoffs (f64) after BACKOFF_IO_BATCH keys; gc() writes
+    // up to 4 x BACKOFF_IO_BATCH keys from byte 0.
     this.#i32 = new Int32Array(b, this.#ptr, BACKOFF_IO_BATCH * 4);
-    this.#f64 = new Float64Array(b, this.#ptr, BACKOFF_IO_BATCH * 2);
+    this.#f64 = new Float64Array(b, this.#ptr + BACKOFF_IO_BATCH * 4, BACKOFF_IO_BATCH);
   }
 
   #idFor(key: string): number {
@@ -157,15 +160,11 @@ export class WasmKeyedBackoff implements KeyedBackoff {
   #one(call: (table: number, n: number, now: number) => number, id: number, time: number, now: number): [number, number] {
     this.#views();
     this.#i32[0] = id;
-    this.#f64[1] = time;
+    this.#f64[0] = time;
     const rc = call.call(this.#core, this.#table, 1, now);
+    if (rc < 0) throw new BackoffError(`backoff: ${describeBackoffError(rc)}`, rc);
     this.#views();
-    const status = this.#i32[0]!;
-    if (rc < 0 || status < 0) {
-      const code = rc < 0 ? rc : status;
-      throw new BackoffError(`backoff: ${describeBackoffError(code)}`, code);
-    }
-    return [status, this.#f64[1]!];
+    return [this.#i32[0]!, this.#f64[0]!];
   }
 
   get size(): number {
@@ -223,6 +222,7 @@ export class WasmKeyedBackoff implements KeyedBackoff {
   decide(n: number, keys: readonly string[], eventTimes: Float64Array, now: number,
     inBackoff: Uint8Array, backoffMs: Float64Array): number {
     checkBackoffBatch(n, eventTimes, now);
+    const ids = this.#ids;
     let count = 0;
     for (let start = 0; start < n; start += BACKOFF_IO_BATCH) {
       const k = Math.min(BACKOFF_IO_BATCH, n - start);
@@ -230,19 +230,27 @@ export class WasmKeyedBackoff implements KeyedBackoff {
       const i32 = this.#i32;
       const f64 = this.#f64;
       for (let i = 0; i < k; i++) {
-        i32[i << 2] = this.#idFor(keys[start + i]!);
-        f64[(i << 1) + 1] = eventTimes[start + i]!;
+        const key = keys[start + i]!;
+        i32[i] = ids.get(key) ?? this.#idFor(key);
       }
+      // Small batches by hand: a subarray view costs more than copying a few numbers.
+      if (k <= 16) for (let i = 0; i < k; i++) f64[i] = eventTimes[start + i]!;
+      else f64.set(eventTimes.subarray(start, start + k));
       const rc = this.#core.backoffDecide(this.#table, k, now);
-      if (rc < 0) throw new BackoffError(`backoff: decide: ${describeBackoffError(rc)}`, rc);
       this.#views();
-      for (let i = 0; i < k; i++) {
-        const status = this.#i32[i << 2]!;
-        if (status < 0) throw new BackoffError(`backoff: decide: key ${keys[start + i]}: ${describeBackoffError(status)}`, status);
-        inBackoff[start + i] = status;
-        backoffMs[start + i] = this.#f64[(i << 1) + 1]!;
-        count += status;
+      if (rc < 0) throw new BackoffError(`backoff: decide: ${describeBackoffError(rc)}`, rc);
+      const status = this.#i32;
+      const out = this.#f64;
+      if (k <= 16) {
+        for (let i = 0; i < k; i++) {
+          inBackoff[start + i] = status[i]!;
+          backoffMs[start + i] = out[i]!;
+        }
+      } else {
+        inBackoff.set(status.subarray(0, k), start);
+        backoffMs.set(out.subarray(0, k), start);
       }
+      count += rc;
     }
     return count;
   }

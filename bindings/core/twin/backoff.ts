@@ -90,16 +90,27 @@ export class TwinKeyedBackoff implements KeyedBackoff {
   decide(n: number, keys: readonly string[], eventTimes: Float64Array, now: number,
     inBackoff: Uint8Array, backoffMs: Float64Array): number {
     checkBackoffBatch(n, eventTimes, now);
+    const max2 = this.#max * 2;
     let count = 0;
     for (let i = 0; i < n; i++) {
       const key = keys[i]!;
-      if (this.inBackoffSince(key, eventTimes[i]!, now)) {
+      const eventTime = eventTimes[i]!;
+      const e = this.#entries.get(key);
+      const fresh = !e || eventTime - e.lastUpdate > max2;
+      if (!fresh && now - eventTime < e.backoff) {
         inBackoff[i] = 1;
-        backoffMs[i] = this.#entries.get(key)!.backoff;
+        backoffMs[i] = e.backoff;
         count++;
+        continue;
+      }
+      inBackoff[i] = 0;
+      if (fresh) {
+        this.#entries.set(key, { backoff: this.#initial, lastUpdate: now });
+        backoffMs[i] = this.#initial;
       } else {
-        inBackoff[i] = 0;
-        backoffMs[i] = this.next(key, eventTimes[i]!, now);
+        e.backoff = Math.min(e.backoff * 2, this.#max);
+        e.lastUpdate = now;
+        backoffMs[i] = e.backoff;
       }
     }
     return count;
