@@ -266,7 +266,9 @@ export class Kubelet {
   private async terminate(uid: string): Promise<void> {
     const p = this.parts;
     const rt = this.pleg.status(uid) ?? (await this.reader.readPod(uid, "", ""));
-    const pod: Pod = this.removed.get(uid) ?? { metadata: { name: rt.name, namespace: rt.namespace, uid }, spec: { containers: [] } };
+    // A pod removed while the kubelet was down has no spec here: rebuild its grace period and
+    // preStop hooks from the container annotations, as upstream does.
+    const pod: Pod = this.removed.get(uid) ?? (await this.reader.recoverPod(uid, rt.name, rt.namespace));
     const fresh = await this.reader.readPod(uid, rt.name, rt.namespace);
     await killPod(this.syncDeps, pod, fresh);
     if (this.records.has(uid)) return; // re-added meanwhile
