@@ -10,7 +10,9 @@ import { hostname } from "node:os";
 import { closeTestCri, testCri } from "./support/cri.ts";
 import { eventually } from "./support/eventually.ts";
 import { KubeletProcess } from "./support/kubeletProcess.ts";
-import { bareId, execIn, podManifest, shContainer, statusOf, trapped, waitPod, waitRunning, withPod, keepLog } from "./support/podKit.ts";
+import {
+  bareId, execIn, podManifest, shContainer, removeAndWait, statusOf, trapped, waitPod, waitRunning, withPod, keepLog,
+} from "./support/podKit.ts";
 import type { Pod } from "../../bindings/kube/types.ts";
 
 const test = suite("kubelet container config");
@@ -103,7 +105,7 @@ test("resource limits reach the container and pod cgroups (memory limit, CPU quo
   const pod = podManifest("limits", {
     containers: [shContainer("main", trapped(), { resources: { limits: { cpu: "500m", memory: "64Mi" } } })],
   });
-  await withPod(k, pod, async () => {
+  await withPod(k, pod, async (file) => {
     const p = await waitRunning(k, "limits");
     assert.is(p.status!.qosClass, "Guaranteed");
     const cri = await testCri();
@@ -119,6 +121,9 @@ test("resource limits reach the container and pod cgroups (memory limit, CPU quo
     assert.is(read("memory", podCgroup, "memory.limit_in_bytes"), String(64 * 1024 * 1024), "pod cgroup memory limit");
     assert.is(read("cpu", podCgroup, "cpu.cfs_quota_us"), "50000", "pod cgroup CPU quota");
     assert.is(read("cpu", podCgroup, "cpu.shares"), "512", "pod cgroup CPU shares");
+    await removeAndWait(k, file, "limits");
+    await eventually("pod cgroups removed", () =>
+      ["memory", "cpu", "pids"].every((c) => !existsSync(`/sys/fs/cgroup/${c}${podCgroup}`)) ? true : undefined);
   });
 });
 
@@ -152,7 +157,7 @@ test("dnsPolicy ClusterFirst: resolv.conf names the cluster DNS and the namespac
 
 test("container log: /var/log/pods/<ns>_<name>_<uid>/<container>/0.log holds CRI-format lines", async () => {
   const pod = podManifest("logs", { containers: [shContainer("main", trapped("echo to-stdout; echo to-stderr >&2; while true; do sleep 1; done"))] });
-  await withPod(k, pod, async () => {
+  await withPod(k, pod, async (manifest) => {
     const p = await waitRunning(k, "logs");
     const file = `/var/log/pods/default_${p.metadata.name}_${p.metadata.uid}/main/0.log`;
     assert.ok(existsSync(file), `${file} exists`);
@@ -165,6 +170,8 @@ test("container log: /var/log/pods/<ns>_<name>_<uid>/<container>/0.log holds CRI
     assert.ok(parsed.some((m) => m[2] === "stdout" && m[4] === "to-stdout"), "stdout line");
     assert.ok(parsed.some((m) => m[2] === "stderr" && m[4] === "to-stderr"), "stderr line");
     assert.ok(parsed.every((m) => !Number.isNaN(Date.parse(m[1]!))), "RFC 3339 timestamps");
+    await removeAndWait(k, manifest, "logs");
+    await eventually("pod log directory removed", () => (existsSync(file.replace(/\/main\/0\.log$/, "")) ? undefined : true));
   });
 });
 
