@@ -6,9 +6,7 @@
 import { ChunkDir } from "./probeArena";
 
 const BUF_BYTES: i32 = 65536;
-const ENTRY_CAP: i32 = 4096;
-/** Batch layout: keys (i32, in) / statuses (out) at byte 0, times (f64, in) / backoffs (out) here. */
-const TIMES_AT: usize = <usize>ENTRY_CAP << 2;
+const ENTRY_CAP: i32 = BUF_BYTES / 16;
 const GC_CAP: i32 = BUF_BYTES / 4;
 const CHUNK_SHIFT: u32 = 10;
 const CHUNK: u32 = 1 << CHUNK_SHIFT;
@@ -186,7 +184,8 @@ function batch(table: i32, n: i32, now: f64, op: i32): i32 {
   let ones: i32 = 0;
   let err: i32 = 0;
   for (let i = 0; i < n; i++) {
-    const status = apply(tb, op, buf + (<usize>i << 2), buf + TIMES_AT + (<usize>i << 3), now);
+    const e = buf + (<usize>i << 4);
+    const status = apply(tb, op, e, e + 8, now);
     if (status == 1) ones++;
     else if (status < 0 && err == 0) err = status;
   }
@@ -223,8 +222,8 @@ export function backoffDecide(table: i32, n: i32, now: f64): i32 {
   let inBackoff: i32 = 0;
   let err: i32 = 0;
   for (let i = 0; i < n; i++) {
-    const kp = buf + (<usize>i << 2);
-    const tp = buf + TIMES_AT + (<usize>i << 3);
+    const kp = buf + (<usize>i << 4);
+    const tp = kp + 8;
     const key = load<i32>(kp);
     const finishedAt = load<f64>(tp);
     let status: i32 = 0;

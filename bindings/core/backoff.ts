@@ -134,10 +134,9 @@ export class WasmKeyedBackoff implements KeyedBackoff {
   #views(): void {
     if (this.#i32.length !== 0) return;
     const b = this.#core.memory.buffer;
-    // Keys/statuses (i32) at byte 0, times/backoffs (f64) after BACKOFF_IO_BATCH keys; gc() writes
-    // up to 4 x BACKOFF_IO_BATCH keys from byte 0.
+    // Entries of 16 bytes: key/status (i32) at +0, time/backoff (f64) at +8; gc() writes keys (i32).
     this.#i32 = new Int32Array(b, this.#ptr, BACKOFF_IO_BATCH * 4);
-    this.#f64 = new Float64Array(b, this.#ptr + BACKOFF_IO_BATCH * 4, BACKOFF_IO_BATCH);
+    this.#f64 = new Float64Array(b, this.#ptr, BACKOFF_IO_BATCH * 2);
   }
 
   #idFor(key: string): number {
@@ -160,11 +159,11 @@ export class WasmKeyedBackoff implements KeyedBackoff {
   #one(call: (table: number, n: number, now: number) => number, id: number, time: number, now: number): [number, number] {
     this.#views();
     this.#i32[0] = id;
-    this.#f64[0] = time;
+    this.#f64[1] = time;
     const rc = call.call(this.#core, this.#table, 1, now);
     if (rc < 0) throw new BackoffError(`backoff: ${describeBackoffError(rc)}`, rc);
     this.#views();
-    return [this.#i32[0]!, this.#f64[0]!];
+    return [this.#i32[0]!, this.#f64[1]!];
   }
 
   get size(): number {
@@ -231,24 +230,17 @@ export class WasmKeyedBackoff implements KeyedBackoff {
       const f64 = this.#f64;
       for (let i = 0; i < k; i++) {
         const key = keys[start + i]!;
-        i32[i] = ids.get(key) ?? this.#idFor(key);
+        i32[i << 2] = ids.get(key) ?? this.#idFor(key);
+        f64[(i << 1) + 1] = eventTimes[start + i]!;
       }
-      // Small batches by hand: a subarray view costs more than copying a few numbers.
-      if (k <= 16) for (let i = 0; i < k; i++) f64[i] = eventTimes[start + i]!;
-      else f64.set(eventTimes.subarray(start, start + k));
       const rc = this.#core.backoffDecide(this.#table, k, now);
       this.#views();
       if (rc < 0) throw new BackoffError(`backoff: decide: ${describeBackoffError(rc)}`, rc);
       const status = this.#i32;
       const out = this.#f64;
-      if (k <= 16) {
-        for (let i = 0; i < k; i++) {
-          inBackoff[start + i] = status[i]!;
-          backoffMs[start + i] = out[i]!;
-        }
-      } else {
-        inBackoff.set(status.subarray(0, k), start);
-        backoffMs.set(out.subarray(0, k), start);
+      for (let i = 0; i < k; i++) {
+        inBackoff[start + i] = status[i << 2]!;
+        backoffMs[start + i] = out[(i << 1) + 1]!;
       }
       count += rc;
     }
