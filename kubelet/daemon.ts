@@ -81,7 +81,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   const seed = new DataView(host.randomBytes(4).buffer).getUint32(0);
   const prober = new ProberManager(
     new WasmProbeScheduler(core, { seed, kubeletStartedAt: clock.now() }),
-    new ProbeRunner(cri, net, host.grpcHealth), clock, events, log, (uid) => wake(uid),
+    new ProbeRunner(cri, net, host.grpcHealth), clock, events, log, (uid) => wake(uid), { hostIP },
   );
   const kubelet = new Kubelet({
     nodeName, hostIP, paths, cri, fs, cgroups: host.cgroups, clock, log, events,

@@ -18,6 +18,15 @@ const TITLE: Record<Kind, string> = { liveness: "Liveness", readiness: "Readines
 const OUTCOME = { success: 0, failure: 1, timeout: 2, error: 3 } as const;
 
 interface ProbeRecord { id: ProbeId; kind: Kind; probe: Probe; uid: string; pod: Pod; container: Container; containerId: string; podIP?: string }
+interface Pending { r: ProbeRecord; outcome: number }
+
+/** ProberManager tuning and node facts. */
+export interface ProberOptions {
+  /** Probes running at once; the rest of a due batch waits its turn. Default 64. */
+  maxConcurrent?: number;
+  /** The node's IP: hostNetwork pods are probed there, as upstream probes their status.podIP. */
+  hostIP?: string;
+}
 interface ContainerProbes { containerId: string; records: ProbeRecord[]; livenessFailed: boolean; startupFailed: boolean }
 
 /** Runs probes for all pods. */
@@ -27,10 +36,12 @@ export class ProberManager {
   private timer?: Cancel;
   private timerAt = Infinity;
   private readonly ids = new Int32Array(8192);
-  private readonly pending: { id: ProbeId; outcome: number }[] = [];
+  private pending: Pending[] = [];
   private flushQueued = false;
   private active = 0;
-  private readonly queue: ProbeRecord[] = [];
+  private queue: ProbeRecord[] = [];
+  private queueHead = 0;
+  private readonly maxConcurrent: number;
 
   constructor(
     private readonly scheduler: ProbeScheduler,
@@ -40,8 +51,10 @@ export class ProberManager {
     private readonly log: Logger,
     /** Wakes a pod's worker after a transition. */
     private readonly onTransition: (uid: string) => void,
-    private readonly maxConcurrent = 64,
-  ) {}
+    private readonly options: ProberOptions = {},
+  ) {
+    this.maxConcurrent = options.maxConcurrent ?? 64;
+  }
 
   /** Probe results for computePodActions. */
   actionVerdict(uid: string, name: string): { livenessFailed?: boolean; startupFailed?: boolean; started?: boolean } {
@@ -68,7 +81,8 @@ export class ProberManager {
     const uid = pod.metadata.uid!;
     const now = this.clock.now();
     const specs = [...(pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === "Always"), ...pod.spec.containers];
-    const podIP = rt.sandboxes.find((s) => s.ready)?.ips[0];
+    const sandbox = rt.sandboxes.find((s) => s.ready);
+    const podIP = sandbox?.hostNetwork || pod.spec.hostNetwork ? this.options.hostIP : sandbox?.ips[0];
     for (const container of specs) {
       const key = `${uid}/${container.name}`;
       const latest = latestContainer(rt, container.name);
@@ -144,9 +158,9 @@ export class ProberManager {
     do {
       n = this.scheduler.due(now, this.ids);
       for (let i = 0; i < n; i++) {
+        // Every handed-out id has a record: removeKey takes ids out of the table and the map together.
         const r = this.byId.get(this.ids[i]!);
         if (r) this.queue.push(r);
-        else this.pending.push({ id: this.ids[i]! as ProbeId, outcome: OUTCOME.error });
       }
     } while (n === this.ids.length);
     this.pump();
@@ -154,8 +168,9 @@ export class ProberManager {
   }
 
   private pump(): void {
-    while (this.active < this.maxConcurrent && this.queue.length > 0) {
-      const r = this.queue.shift()!;
+    while (this.active < this.maxConcurrent && this.queueHead < this.queue.length) {
+      const r = this.queue[this.queueHead++]!;
+      if (this.byId.get(r.id) !== r) continue; // removed while it waited
       this.active++;
       void this.runner.run(r.probe, { pod: r.pod, container: r.container, containerId: r.containerId, podIP: r.podIP }).then((res) => {
         this.active--;
@@ -163,14 +178,25 @@ export class ProberManager {
         this.pump();
       });
     }
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    }
+  }
+
+  /** Whether `r` is still the live record of its id (ids are reused after removal). */
+  private live(r: ProbeRecord): boolean {
+    return this.byId.get(r.id) === r;
   }
 
   private record(r: ProbeRecord, res: ProbeRunResult): void {
-    if (!this.byId.has(r.id)) return;
+    if (!this.live(r)) return; // the container went away while the probe ran
     const subject = { kind: "Pod" as const, name: r.pod.metadata.name!, namespace: r.pod.metadata.namespace, uid: r.uid, fieldPath: `spec.containers{${r.container.name}}` };
-    if (res.outcome !== "success") this.events.event(subject, "Warning", "Unhealthy", `${TITLE[r.kind]} probe failed: ${res.message.trim()}`);
-    else if (res.warning) this.events.event(subject, "Warning", "ProbeWarning", `${TITLE[r.kind]} probe warning: ${res.warning}`);
-    this.pending.push({ id: r.id, outcome: OUTCOME[res.outcome] });
+    // upstream prober.go: "<Kind> probe errored: <err>" when the probe could not run, else "failed".
+    if (res.outcome === "error") this.events.event(subject, "Warning", "Unhealthy", `${TITLE[r.kind]} probe errored: ${res.message.trim()}`);
+    else if (res.outcome !== "success") this.events.event(subject, "Warning", "Unhealthy", `${TITLE[r.kind]} probe failed: ${res.message.trim()}`);
+    else if (res.warning !== undefined) this.events.event(subject, "Warning", "ProbeWarning", `${TITLE[r.kind]} probe warning: ${res.warning}`);
+    this.pending.push({ r, outcome: OUTCOME[res.outcome] });
     if (!this.flushQueued) {
       this.flushQueued = true;
       this.clock.setTimer(0, () => this.flush());
@@ -179,17 +205,17 @@ export class ProberManager {
 
   private flush(): void {
     this.flushQueued = false;
-    const batch = this.pending.splice(0, this.pending.length).filter((p) => this.byId.has(p.id));
+    const batch = this.pending.filter((p) => this.live(p.r));
+    this.pending = [];
     if (batch.length === 0) return this.arm();
-    const ids = Int32Array.from(batch.map((b) => b.id));
+    const ids = Int32Array.from(batch.map((b) => b.r.id));
     const outcomes = Int32Array.from(batch.map((b) => b.outcome));
     const transitions = new Int32Array(batch.length);
     this.scheduler.report(batch.length, ids, outcomes, this.clock.now(), transitions);
     const wake = new Set<string>();
-    batch.forEach((b, i) => {
+    batch.forEach(({ r }, i) => {
       const t = transitions[i]!;
       if (t <= ProbeTransition.None) return;
-      const r = this.byId.get(b.id)!;
       const c = this.byContainer.get(`${r.uid}/${r.container.name}`);
       if (c && t === ProbeTransition.LivenessFailed) c.livenessFailed = true;
       if (c && t === ProbeTransition.StartupFailed) c.startupFailed = true;

@@ -1,0 +1,6 @@
+/** Probes with the tcp handler on a real containerd (see support/probeSuite.ts for the common tests). */
+import { probeSuite } from "./support/probeSuite.ts";
+
+const { test } = probeSuite("tcp");
+
+test.run();
