@@ -55,7 +55,8 @@ export const nodeFs: Fs = {
   },
   watchDir(dir, onChange) {
     try {
-      const w = watch(dir, { persistent: false }, (_event, name) => onChange({ dir, name: name ?? undefined }));
+      const w = watch(dir, { persistent: false }, (event, name) =>
+        onChange({ dir, name: name ?? undefined, kind: event === "rename" ? "entry" : "content" }));
       w.on("error", () => w.close());
       return () => w.close();
     } catch {

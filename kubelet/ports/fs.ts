@@ -6,8 +6,13 @@ export interface DirEntry { name: string; isDirectory: boolean; isFile: boolean;
 /** File metadata the kubelet needs. */
 export interface FileInfo { size: number; mtimeMs: number; isDirectory: boolean; isFile: boolean; mode: number }
 
-/** A change seen in a watched directory; the kubelet always re-reads, so only the hint matters. */
-export interface DirChange { dir: string; name?: string }
+/**
+ * A change seen in a watched directory; the kubelet always re-reads, so only the hint matters.
+ * `kind`: "entry" when a name appeared, disappeared or was renamed (an atomic writer's file is
+ * complete then), "content" when a file was written in place (its writer may not be done);
+ * absent when the host cannot tell.
+ */
+export interface DirChange { dir: string; name?: string; kind?: "entry" | "content" }
 
 /** Filesystem operations for the kubelet; every path is absolute. */
 export interface Fs {

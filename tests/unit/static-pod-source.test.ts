@@ -4,7 +4,7 @@ import type { Pod } from "../../bindings/kube/types.ts";
 import { createLogger } from "../../kubelet/log.ts";
 import type { Clock } from "../../kubelet/ports/clock.ts";
 import type { DirChange, DirEntry, Fs } from "../../kubelet/ports/fs.ts";
-import { listStaticPods, startStaticPodSource } from "../../kubelet/config/staticPodSource.ts";
+import { listStaticPods, startStaticPodSource, type ManifestCache } from "../../kubelet/config/staticPodSource.ts";
 
 /** An in-memory Fs fake: files by absolute path, directories implied or explicit, watchers fired by hand. */
 class FakeFs implements Fs {
@@ -238,6 +238,45 @@ test("a consumer that throws does not stop the source", async () => {
   await src.sync();
   src.stop();
   assert.is(calls, 2);
+});
+
+test("a name that appears (atomic rename) is read at once; an in-place write waits for writes to settle", async () => {
+  const { fs, clock, snapshots, start, next } = setup();
+  fs.dirs.add(DIR);
+  const first = next();
+  const src = start();
+  await first;
+  const added = next();
+  fs.files.set(`${DIR}/a.yaml`, manifest("a"));
+  fs.watchers.get(DIR)!({ dir: DIR, name: "a.yaml", kind: "entry" });
+  clock.advance(0);
+  assert.equal(names(await added), ["a-node1"]);
+  const count = snapshots.length;
+  const changed = next();
+  fs.files.set(`${DIR}/b.yaml`, manifest("b"));
+  fs.watchers.get(DIR)!({ dir: DIR, name: "b.yaml", kind: "content" });
+  clock.advance(99);
+  await new Promise((r) => setImmediate(r));
+  assert.is(snapshots.length, count, "not read within 100 ms of an in-place write");
+  clock.advance(1);
+  assert.equal(names(await changed), ["a-node1", "b-node1"]);
+  src.stop();
+});
+
+test("with a cache, an unchanged file is not decoded again; a changed one is, and removed files are forgotten", async () => {
+  const { fs } = setup();
+  const cache: ManifestCache = new Map();
+  fs.write(`${DIR}/a.yaml`, manifest("a"));
+  fs.write(`${DIR}/b.yaml`, manifest("b"));
+  const first = await listStaticPods(fs, DIR, "node1", cache);
+  fs.write(`${DIR}/b.yaml`, manifest("b", "nginx:1.20"));
+  const second = await listStaticPods(fs, DIR, "node1", cache);
+  assert.ok(second.pods[0] === first.pods[0], "a.yaml: the decoded pod is reused");
+  assert.is.not(second.pods[1]!.metadata.uid, first.pods[1]!.metadata.uid);
+  assert.is(second.pods[1]!.spec.containers[0]!.image, "nginx:1.20");
+  fs.remove(`${DIR}/a.yaml`);
+  await listStaticPods(fs, DIR, "node1", cache);
+  assert.equal([...cache.keys()], [`${DIR}/b.yaml`]);
 });
 
 test.run();
