@@ -47,6 +47,11 @@ function succeeded(latest: RuntimeContainer | undefined): boolean {
   return latest !== undefined && latest.state === "exited" && latest.exitCode === 0;
 }
 
+/** True when every regular init container's latest instance exited 0 (sidecars do not count). */
+function initDone(pod: Pod, rt: PodRuntimeStatus): boolean {
+  return (pod.spec.initContainers ?? []).every((c) => isSidecar(c) || succeeded(latestContainer(rt, c.name)));
+}
+
 /** Why a running container must be killed, or undefined to keep it. */
 function killReason(pod: Pod, c: Container, latest: RuntimeContainer, ctx: ActionContext): { reason: string; message: string } | undefined {
   if (latest.hash !== ctx.hash(c)) return { reason: "Killing", message: `Container ${c.name} definition changed, will be restarted` };
@@ -85,7 +90,9 @@ export function computePodActions(pod: Pod, rt: PodRuntimeStatus, ctx: ActionCon
     }
     const toStart = pod.spec.containers.flatMap((c, i) =>
       restartPolicy === "OnFailure" && succeeded(latestContainer(rt, c.name)) ? [] : [i]);
-    if (toStart.length === 0 && inits.length === 0 && sb.attempt !== 0) {
+    // Nothing left to run once initialization is done: no new sandbox (upstream checks
+    // findNextInitContainerToRun's done here, so a finished OnFailure pod is not re-initialized).
+    if (toStart.length === 0 && initDone(pod, rt)) {
       actions.killPod = rt.sandboxes.some((s) => s.ready);
       return actions;
     }

@@ -10,7 +10,7 @@ import { closeTestCri, testCri } from "./support/cri.ts";
 import { eventually } from "./support/eventually.ts";
 import { KubeletProcess } from "./support/kubeletProcess.ts";
 import {
-  bareId, criContainers, criInstances, eventMessages, execIn, logLines, nsToMs, podManifest, shContainer, statusOf, trapped, waitPod,
+  bareId, consistently, criContainers, criInstances, eventMessages, execIn, logLines, nsToMs, podManifest, shContainer, statusOf, trapped, waitPod,
   waitRunning, withPod, keepLog,
 } from "./support/podKit.ts";
 
@@ -114,6 +114,26 @@ test("restartPolicy OnFailure: a container exiting 0 makes the pod Succeeded and
       return sb.length === 1 && sb[0]!.state === "SANDBOX_NOTREADY" ? true : undefined;
     });
     assert.is((await criInstances(p.metadata.uid!, "main")).length, 1, "not restarted");
+  });
+});
+
+test("restartPolicy OnFailure with an init container: a succeeded pod is not re-initialized in a new sandbox", async () => {
+  const pod = podManifest("onfail-init", {
+    restartPolicy: "OnFailure",
+    initContainers: [shContainer("init", "exit 0")],
+    containers: [shContainer("main", "sleep 1; exit 0")],
+  });
+  await withPod(k, pod, async () => {
+    const p = await waitPod(k, "onfail-init", "phase Succeeded", (x) => x.status?.phase === "Succeeded");
+    const cri = await testCri();
+    const sandboxes = () => cri.listPodSandbox({ labelSelector: { "io.kubernetes.pod.uid": p.metadata.uid! } });
+    await eventually("sandbox stopped", async () => ((await sandboxes()).every((s) => s.state === "SANDBOX_NOTREADY") ? true : undefined));
+    // Later syncs (PLEG sees the stopped sandbox within its 1 s period) must not bring the pod back.
+    await consistently("one stopped sandbox, pod Succeeded", async () =>
+      (await sandboxes()).length === 1 && (await k.pod("onfail-init"))?.status?.phase === "Succeeded", 3_000);
+    assert.is((await sandboxes()).length, 1, "no new sandbox");
+    assert.equal((await criContainers(p.metadata.uid!)).map((c) => c.metadata?.name), ["init", "main"], "each container ran once");
+    assert.is((await k.pod("onfail-init"))?.status?.phase, "Succeeded");
   });
 });
 

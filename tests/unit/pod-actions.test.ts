@@ -111,4 +111,15 @@ test("a healthy running pod needs no action", () => {
   assert.equal(a, { killPod: false, createSandbox: false, sandboxId: "sb1", attempt: 0, initContainersToStart: [], containersToStart: [], containersToKill: [] });
 });
 
+test("a succeeded OnFailure pod with init containers gets no new sandbox once its sandbox is gone", () => {
+  const p = pod({ restartPolicy: "OnFailure", initContainers: [{ name: "i1" }] });
+  const stopped = { ...sandbox, ready: false };
+  const a = computePodActions(p, rt([ctr("i1", "exited"), ctr("app", "exited")], [stopped]), ctx);
+  assert.is(a.createSandbox, false);
+  assert.equal(a.initContainersToStart, []);
+  const failedApp = computePodActions(p, rt([ctr("i1", "exited"), ctr("app", "exited", { exitCode: 1 })], [stopped]), ctx);
+  assert.is(failedApp.createSandbox, true, "a failed app container still gets a new sandbox");
+  assert.equal(failedApp.initContainersToStart, [0]);
+});
+
 test.run();

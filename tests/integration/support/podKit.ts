@@ -108,6 +108,18 @@ export async function withPod(k: KubeletProcess, pod: Pod, body: (file: string) 
   }
 }
 
+/**
+ * Checks `probe` repeatedly for `durationMs` and rejects as soon as it returns false: for behaviour
+ * that must not happen (a restart, a new sandbox), where there is no event to wait for.
+ */
+export async function consistently(what: string, probe: () => Promise<boolean> | boolean, durationMs: number): Promise<void> {
+  const until = Date.now() + durationMs;
+  do {
+    if (!(await probe())) throw new Error(`expected to hold for ${durationMs} ms but did not: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  } while (Date.now() < until);
+}
+
 /** Kubelet log lines (stderr) that mention `needle`. */
 export function logLines(k: KubeletProcess, needle: string): string[] {
   return k.log.split("\n").filter((l) => l.includes(needle));
