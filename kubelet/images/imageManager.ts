@@ -4,17 +4,24 @@
  * (pkg/kubelet/images/image_manager.go, v1.20).
  */
 import type { Container } from "../../bindings/kube/types.ts";
-import type { Outgoing, PodSandboxConfig } from "../../bindings/cri/types.ts";
+import type { Image, Outgoing, PodSandboxConfig } from "../../bindings/cri/types.ts";
 import type { EventRecorder, EventSubject } from "../events/recorder.ts";
 import type { Cri } from "../ports/cri.ts";
 import type { Backoff } from "../backoff.ts";
 import { runtimeErrorText } from "../kuberuntime/runtimeErrorText.ts";
+import type { ImageUser } from "../kuberuntime/securityContext.ts";
 
 /** A container could not get its image; `reason` becomes the container's waiting reason. */
 export interface ImageError { reason: "ErrImagePull" | "ImagePullBackOff" | "ErrImageNeverPull" | "InvalidImageName"; message: string }
 
-/** Outcome of ensureImage: the runtime's image reference, or why there is none. */
-export type EnsureImageResult = { imageRef: string } | { error: ImageError };
+/** Outcome of ensureImage: the runtime's image reference and the image's USER, or why there is none. */
+export type EnsureImageResult = { imageRef: string; user: ImageUser } | { error: ImageError };
+
+/** The image's configured user as ImageStatus reports it (upstream getImageUser). */
+function imageUser(image: Image | null | undefined): ImageUser {
+  if (image?.uid) return { uid: image.uid.value };
+  return image?.username ? { username: image.username } : {};
+}
 
 /** Adds ":latest" when a reference has neither tag nor digest (upstream applyDefaultImageTag). */
 export function withDefaultTag(image: string): string {
@@ -65,7 +72,7 @@ export class ImageManager {
     const present = policy === "Always" ? undefined : (await this.cri.imageStatus({ image, annotations: {} })).image;
     if (present) {
       this.events.event(subject, "Normal", "Pulled", `Container image "${spec}" already present on machine`);
-      return { imageRef: present.id };
+      return { imageRef: present.id, user: imageUser(present) };
     }
     if (policy === "Never") {
       const message = `Container image "${spec}" is not present with pull policy of Never`;
@@ -83,7 +90,7 @@ export class ImageManager {
     try {
       const ref = await this.cri.pullImage({ image, annotations: {} }, undefined, sandboxConfig);
       this.events.event(subject, "Normal", "Pulled", `Successfully pulled image "${spec}" in ${((this.now() - t0) / 1000).toFixed(3)}s`);
-      return { imageRef: ref };
+      return { imageRef: ref, user: imageUser((await this.cri.imageStatus({ image: ref, annotations: {} })).image) };
     } catch (err) {
       this.backoff.next(key, this.now(), this.now());
       const detail = runtimeErrorText(err);

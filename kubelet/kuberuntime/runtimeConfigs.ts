@@ -60,6 +60,7 @@ export function createRuntimeConfigs(o: RuntimeConfigOptions): RuntimeConfigs {
         env,
         mounts: mounts.mounts,
         imageRef: opts.imageRef,
+        imageUser: opts.imageUser,
         terminationMessageHostPath,
         resources: o.resources.containerResources(pod, container),
         seccompProfileRoot: o.seccompProfileRoot,

@@ -17,12 +17,13 @@ import { computePodActions, type ActionContext } from "./computePodActions.ts";
 import { killContainer, killPod, podGracePeriodSeconds, type KillDeps } from "./podKiller.ts";
 import { latestContainer, type PodRuntimeStatus, type RuntimeContainer } from "./podRuntimeStatus.ts";
 import { runtimeErrorMessage, runtimeErrorText } from "./runtimeErrorText.ts";
+import type { ImageUser } from "./securityContext.ts";
 
 /** Builds the CRI configs of a pod (implemented with kuberuntime's sandbox/container config makers). */
 export interface RuntimeConfigs {
   sandbox(pod: Pod, attempt: number):
     { config: Outgoing<PodSandboxConfig>; warnings: { reason: string; message: string }[] } | { error: ContainerSyncError };
-  container(pod: Pod, container: Container, opts: { restartCount: number; podIPs: string[]; imageRef: string }):
+  container(pod: Pod, container: Container, opts: { restartCount: number; podIPs: string[]; imageRef: string; imageUser?: ImageUser }):
     Promise<{ config: Outgoing<ContainerConfig> } | { error: ContainerSyncError }>;
 }
 
@@ -107,6 +108,13 @@ export async function syncPod(deps: SyncPodDeps, pod: Pod, rt: PodRuntimeStatus,
   return result;
 }
 
+/** The newest instance of container `name` that has exited, if any. */
+function newestExited(rt: PodRuntimeStatus, name: string): RuntimeContainer | undefined {
+  let best: RuntimeContainer | undefined;
+  for (const x of rt.containers) if (x.name === name && x.state === "exited" && (!best || x.createdAt > best.createdAt)) best = x;
+  return best;
+}
+
 async function startContainer(
   deps: SyncPodDeps, pod: Pod, rt: PodRuntimeStatus, c: Container, init: boolean, sandboxId: string,
   sandboxConfig: Outgoing<PodSandboxConfig>, podIPs: string[], ctx: ActionContext, result: SyncPodResult,
@@ -114,9 +122,13 @@ async function startContainer(
   const subject = subjectOf(pod, c, init);
   const latest = latestContainer(rt, c.name);
   const now = deps.clock.now();
-  if (latest && latest.state === "exited") {
+  // upstream doBackOff: the newest *exited* instance decides. When this sync just killed the running
+  // one (liveness/startup failure), `rt` still shows it running and the one before it counts;
+  // looking only at the newest instance would restart probe-killed containers without any backoff.
+  const exited = newestExited(rt, c.name);
+  if (exited) {
     const key = `${pod.metadata.name}_${pod.metadata.namespace}_${pod.metadata.uid}_${c.name}_${ctx.hash(c)}`;
-    const finished = latest.finishedAt || now;
+    const finished = exited.finishedAt || now;
     if (deps.crashBackoff.inBackoffSince(key, finished, now)) {
       const delay = deps.crashBackoff.get(key);
       deps.events.event(subject, "Warning", "BackOff", "Back-off restarting failed container");
@@ -132,7 +144,7 @@ async function startContainer(
     return image.error;
   }
   const restartCount = latest ? latest.restartCount + 1 : 0;
-  const made = await deps.configs.container(pod, c, { restartCount, podIPs, imageRef: image.imageRef });
+  const made = await deps.configs.container(pod, c, { restartCount, podIPs, imageRef: image.imageRef, imageUser: image.user });
   if ("error" in made) {
     deps.events.event(subject, "Warning", "Failed", `Error: ${made.error.message}`);
     result.retryAfterMs = Math.min(result.retryAfterMs ?? Infinity, 10_000);

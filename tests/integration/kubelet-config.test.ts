@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { closeTestCri, testCri } from "./support/cri.ts";
 import { eventually } from "./support/eventually.ts";
+import { busyboxWithUser } from "./support/fixtureImages.ts";
 import { KubeletProcess } from "./support/kubeletProcess.ts";
 import {
   bareId, execIn, podManifest, shContainer, removeAndWait, statusOf, trapped, waitPod, waitRunning, withPod, keepLog,
@@ -74,6 +75,25 @@ test("runAsNonRoot with an image that runs as root: waiting CreateContainerConfi
     assert.is(statusOf(p, "main")!.state.waiting!.message, `container has runAsNonRoot and image will run as root (pod: "${p.metadata.name}_default(${p.metadata.uid})", container: main)`);
     const cri = await testCri();
     assert.is((await cri.listContainers({ labelSelector: { "io.kubernetes.pod.uid": p.metadata.uid! } })).length, 0);
+  });
+});
+
+test("runAsNonRoot with an image whose USER is 1000: the container runs as 1000", async () => {
+  const image = busyboxWithUser("1000", "1000");
+  const pod = podManifest("non-root-ok", { containers: [shContainer("main", trapped(), { image, securityContext: { runAsNonRoot: true } })] });
+  await withPod(k, pod, async () => {
+    const p = await waitRunning(k, "non-root-ok");
+    assert.is((await run(p, ["id", "-u"])).trim(), "1000");
+  });
+});
+
+test("runAsNonRoot with an image whose USER is a name: CreateContainerConfigError (cannot verify)", async () => {
+  const image = busyboxWithUser("nobody", "nobody");
+  const pod = podManifest("non-root-name", { containers: [shContainer("main", trapped(), { image, securityContext: { runAsNonRoot: true } })] });
+  await withPod(k, pod, async () => {
+    const p = await waitPod(k, "non-root-name", "waiting CreateContainerConfigError", (x) => statusOf(x, "main")?.state.waiting?.reason === "CreateContainerConfigError");
+    assert.is(statusOf(p, "main")!.state.waiting!.message,
+      `container has runAsNonRoot and image has non-numeric user (nobody), cannot verify user is non-root (pod: "${p.metadata.name}_default(${p.metadata.uid})", container: main)`);
   });
 });
 
