@@ -16,7 +16,15 @@ export const GRPC_HEALTH_IMAGE = "127.0.0.1:5000/kts-grpc-health:1";
 export type Handler = "exec" | "http" | "tcp" | "grpc";
 
 /** How the container's health starts: healthy, failing for `failFor` seconds, or failing until flipped. */
-export interface TargetOptions { failFor?: number; failAlways?: boolean; env?: Record<string, string> }
+export interface TargetOptions {
+  failFor?: number;
+  failAlways?: boolean;
+  env?: Record<string, string>;
+  /** httpd's port for the http handler (default 8080), e.g. a free host port for hostNetwork pods. */
+  httpPort?: number;
+  /** Files to create before the server starts (e.g. /tmp/hang for the grpc server). */
+  touch?: string[];
+}
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -28,18 +36,21 @@ const CGI: Record<string, string> = {
   loop: "printf 'Status: 302 Found\\r\\nLocation: /cgi-bin/loop\\r\\n\\r\\n'",
   offsite: "printf 'Status: 302 Found\\r\\nLocation: http://127.0.0.2:1/elsewhere\\r\\nContent-Type: text/plain\\r\\n\\r\\nmoved elsewhere\\n'",
   slow: "sleep 5; printf 'Content-Type: text/plain\\r\\n\\r\\nslow ok\\n'",
+  header: "if [ \"$HTTP_X_PROBE\" = yes ]; then printf 'Content-Type: text/plain\\r\\n\\r\\nheader ok\\n'; " +
+    "else printf 'Status: 403 Forbidden\\r\\n\\r\\nno X-Probe header\\n'; fi",
 };
 
 function initToggle(o: TargetOptions): string {
+  if (o.touch?.length) return `touch ${o.touch.join(" ")}; ${initToggle({ ...o, touch: undefined })}`;
   if (o.failAlways) return "touch /tmp/fail; ";
   if (o.failFor) return `touch /tmp/fail; (sleep ${o.failFor}; rm -f /tmp/fail) & `;
   return "";
 }
 
 /** Writes the CGI scripts and starts busybox httpd on :8080 in the background. */
-const httpdSetup = () => "mkdir -p /www/cgi-bin; " + Object.entries(CGI).map(([name, body]) =>
+const httpdSetup = (port: number) => "mkdir -p /www/cgi-bin; " + Object.entries(CGI).map(([name, body]) =>
   `echo ${b64(`#!/bin/sh\n${body}\n`)} | base64 -d > /www/cgi-bin/${name}; chmod +x /www/cgi-bin/${name}; `).join("") +
-  "httpd -f -p 8080 -h /www & ";
+  `httpd -f -p ${port} -h /www & `;
 
 /** Listens on :9000 (busybox httpd as a plain TCP listener) only while /tmp/fail is absent. */
 const tcpSupervisor = () => "mkdir -p /www; while true; do if [ -f /tmp/fail ]; then sleep 0.2; continue; fi; " +
@@ -47,7 +58,7 @@ const tcpSupervisor = () => "mkdir -p /www; while true; do if [ -f /tmp/fail ]; 
 
 /**
  * A container named `name` serving `handler`'s probe target: exec checks /tmp/fail, httpGet
- * (port "http" 8080) serves /cgi-bin/{health,redirect,loop,offsite,slow}, tcpSocket listens on 9000,
+ * (port "http", 8080 by default) serves /cgi-bin/{health,redirect,loop,offsite,slow,header}, tcpSocket listens on 9000,
  * grpc serves grpc.health.v1 on 9090. All exit 0 on SIGTERM.
  */
 export function probeTarget(handler: Handler, name: string, o: TargetOptions = {}): Container {
@@ -59,8 +70,9 @@ export function probeTarget(handler: Handler, name: string, o: TargetOptions = {
       command: ["sh", "-c", `${init}exec /usr/bin/node /srv/grpc-health-server.cjs`] };
   }
   const sleep = "while true; do sleep 1; done";
-  const body = handler === "http" ? `${httpdSetup()}${sleep}` : handler === "tcp" ? tcpSupervisor() : sleep;
-  return { ...base, image: BUSYBOX_IMAGE, ports: handler === "http" ? [{ name: "http", containerPort: 8080 }] : undefined,
+  const httpPort = o.httpPort ?? 8080;
+  const body = handler === "http" ? `${httpdSetup(httpPort)}${sleep}` : handler === "tcp" ? tcpSupervisor() : sleep;
+  return { ...base, image: BUSYBOX_IMAGE, ports: handler === "http" ? [{ name: "http", containerPort: httpPort }] : undefined,
     command: ["sh", "-c", `trap 'exit 0' TERM; ${init}${body}`] };
 }
 
