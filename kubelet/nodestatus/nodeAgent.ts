@@ -15,6 +15,7 @@ import { KUBERNETES_VERSION } from "../version.ts";
 import { initialNode } from "./nodeObject.ts";
 import { NodeStatusSync } from "./nodeStatusSync.ts";
 import { RUNTIME_CHECK_PERIOD_MS, RuntimeState } from "./runtimeState.ts";
+import { formatRuntimeVersion } from "./runtimeVersion.ts";
 import { isNodeReady, nodeImages, type NodeEventFn, type NodeHostFacts, type NodePressure, type NodeResourceAmounts, type NodeStatusInputs } from "./setters.ts";
 
 /** The KubeletConfiguration fields the node agent uses (upstream names, durations in ms). */
@@ -110,7 +111,7 @@ export function startNodeAgent(o: NodeAgentOptions): NodeAgent {
     try {
       const v = await o.cri.version({ signal: stopped.signal });
       runtimeName = v.runtimeName;
-      return `${v.runtimeName}://${v.runtimeVersion}`;
+      return `${v.runtimeName}://${formatRuntimeVersion(v.runtimeVersion) ?? "Unknown"}`;
     } catch {
       return `${runtimeName || "remote"}://Unknown`;
     }

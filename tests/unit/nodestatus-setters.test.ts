@@ -5,6 +5,7 @@ import type { Node } from "../../bindings/kube/node.ts";
 import { initialNode, reconcileExistingNode } from "../../kubelet/nodestatus/nodeObject.ts";
 import { formatBinarySI, formatCount, formatMilliCPU } from "../../kubelet/nodestatus/quantityFormat.ts";
 import { RuntimeState } from "../../kubelet/nodestatus/runtimeState.ts";
+import { formatRuntimeVersion } from "../../kubelet/nodestatus/runtimeVersion.ts";
 import { formatTime, nodeImages, setNodeStatus, type NodeStatusInputs } from "../../kubelet/nodestatus/setters.ts";
 import { jsonEqual, nodeStatusHasChanged, nodeStatusPatch } from "../../kubelet/nodestatus/statusPatch.ts";
 import { applyStrategicMerge } from "./support/strategicMerge.ts";
@@ -181,6 +182,17 @@ test("runtime state: not yet checked, ready, network down, then down after 30 s 
   assert.match(rs.observe(new Error("connection refused"), T0 + 5000)!, /sanity check failed/);
   assert.equal(rs.errors(T0 + 2000 + 30_001, ["PLEG is not healthy: x"]), ["container runtime is down", "PLEG is not healthy: x", "runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:cni config uninitialized"]);
   assert.is(formatTime(T0 + 999), "2026-11-22T12:00:00Z");
+});
+
+test("runtime versions print as upstream's version package does", () => {
+  assert.is(formatRuntimeVersion("1.6.20"), "1.6.20");
+  assert.is(formatRuntimeVersion("1.6.20~ds1"), "1.6.20", "Debian's containerd: generic version, numeric part only");
+  assert.is(formatRuntimeVersion("v1.7.0-rc.1+git.abc"), "1.7.0-rc.1+git.abc");
+  assert.is(formatRuntimeVersion("20.10"), "20.10");
+  assert.is(formatRuntimeVersion("1.4.0-0rc"), "1.4.0-0rc");
+  assert.is(formatRuntimeVersion("1.4.01"), "1.4.1", "semver refuses the leading zero; generic reads it as a number");
+  assert.is(formatRuntimeVersion("devel"), undefined);
+  assert.is(formatRuntimeVersion("7"), undefined);
 });
 
 test.run();
