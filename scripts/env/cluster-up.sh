@@ -112,14 +112,33 @@ if [ ! -f "$PKI/sa.key" ]; then
   log "created service-account key pair"
 fi
 
-# kubeconfig FILE CERTNAME USER
+# kubeconfig FILE CERTNAME USER   (written directly: kubectl 1.20 built with Go >= 1.18 crashes in
+# `kubectl config set-credentials` (reflect2), while its other commands work)
 mk_kubeconfig() {
   local f=$1 cert=$2 user=$3
   [ -f "$f" ] && return 0
-  kubectl config set-cluster testbed --server="$API" --certificate-authority="$PKI/ca.crt" --embed-certs=true --kubeconfig="$f" >/dev/null
-  kubectl config set-credentials "$user" --client-certificate="$PKI/$cert.crt" --client-key="$PKI/$cert.key" --embed-certs=true --kubeconfig="$f" >/dev/null
-  kubectl config set-context default --cluster=testbed --user="$user" --kubeconfig="$f" >/dev/null
-  kubectl config use-context default --kubeconfig="$f" >/dev/null
+  (umask 077; cat > "$f.tmp" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+- name: testbed
+  cluster:
+    server: $API
+    certificate-authority-data: $(base64 -w0 "$PKI/ca.crt")
+contexts:
+- name: default
+  context:
+    cluster: testbed
+    user: $user
+current-context: default
+users:
+- name: $user
+  user:
+    client-certificate-data: $(base64 -w0 "$PKI/$cert.crt")
+    client-key-data: $(base64 -w0 "$PKI/$cert.key")
+KUBECONFIG
+  )
+  mv "$f.tmp" "$f"
   chmod 600 "$f"
 }
 mk_kubeconfig "$TB/admin.kubeconfig" admin admin
