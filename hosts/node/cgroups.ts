@@ -38,12 +38,15 @@ export function nodeCgroups(root = "/sys/fs/cgroup"): Cgroups {
   };
   return {
     async ensure(path: string, limits: CgroupLimits = {}) {
-      for (const c of await controllers()) await mkdir(join(root, c, path), { recursive: true });
-      await write("cpu", path, "cpu.shares", limits.cpuShares);
-      await write("cpu", path, "cpu.cfs_period_us", limits.cpuPeriod);
-      await write("cpu", path, "cpu.cfs_quota_us", limits.cpuQuota);
-      await write("memory", path, "memory.limit_in_bytes", limits.memoryLimitBytes);
-      await write("pids", path, "pids.max", limits.pidsLimit);
+      // In parallel: this is on every pod's start path (sequentially ~5 ms for a new pod).
+      await Promise.all((await controllers()).map((c) => mkdir(join(root, c, path), { recursive: true })));
+      await Promise.all([
+        write("cpu", path, "cpu.shares", limits.cpuShares),
+        // period before quota: the kernel checks a quota against the current period
+        write("cpu", path, "cpu.cfs_period_us", limits.cpuPeriod).then(() => write("cpu", path, "cpu.cfs_quota_us", limits.cpuQuota)),
+        write("memory", path, "memory.limit_in_bytes", limits.memoryLimitBytes),
+        write("pids", path, "pids.max", limits.pidsLimit),
+      ]);
     },
     async remove(path: string) {
       let ok = true;
