@@ -7,14 +7,15 @@ import type { Node, Taint } from "../../bindings/kube/node.ts";
 /** Default labels the kubelet owns and re-asserts on an existing Node (upstream updateDefaultLabels). */
 export const DEFAULT_NODE_LABELS = [
   "kubernetes.io/hostname",
-  "failure-domain.beta.kubernetes.io/zone",
-  "failure-domain.beta.kubernetes.io/region",
   "topology.kubernetes.io/zone",
   "topology.kubernetes.io/region",
-  "beta.kubernetes.io/instance-type",
+  "failure-domain.beta.kubernetes.io/zone",
+  "failure-domain.beta.kubernetes.io/region",
   "node.kubernetes.io/instance-type",
+  "beta.kubernetes.io/instance-type",
   "kubernetes.io/os",
   "kubernetes.io/arch",
+  "node.kubernetes.io/windows-build",
   "beta.kubernetes.io/os",
   "beta.kubernetes.io/arch",
 ] as const;

@@ -42,7 +42,7 @@ export interface NodeStatusInputs {
   kubeletVersion: string;
   kubeletPort: number;
   images: ContainerImage[];
-  /** Why the node is not ready (runtime, network, health checks); empty when it is ready. */
+  /** Why the node is not ready (runtime, health checks, network), one message each; empty when it is ready. */
   readyErrors: string[];
   pressure: NodePressure;
 }
@@ -127,16 +127,22 @@ function setPressure(node: Node, spec: PressureSpec, pressure: boolean, now: str
   if (isNew) conditions.push(c);
 }
 
+/** Several errors as upstream's utilerrors aggregate prints them: one as is, more as "[a, b]", duplicates once. */
+export function aggregateMessage(messages: readonly string[]): string {
+  const unique = [...new Set(messages)];
+  return unique.length === 1 ? unique[0]! : `[${unique.join(", ")}]`;
+}
+
 const REQUIRED_CAPACITIES = ["cpu", "memory", "pods", "ephemeral-storage"];
 
 function setReady(node: Node, errors: string[], now: string, statusEvent: (e: string) => void): void {
   const st = node.status!;
   const rs = [...errors];
   const missing = REQUIRED_CAPACITIES.filter((r) => st.capacity?.[r] === undefined);
-  if (missing.length > 0) rs.push(`Missing node capacity for resources: ${missing.join(", ")}`);
+  if (missing.length > 0) rs.push(`missing node capacity for resources: ${missing.join(", ")}`);
   const next: NodeCondition = rs.length === 0
     ? { type: "Ready", status: "True", lastHeartbeatTime: now, reason: "KubeletReady", message: "kubelet is posting ready status" }
-    : { type: "Ready", status: "False", lastHeartbeatTime: now, reason: "KubeletNotReady", message: rs.join(",") };
+    : { type: "Ready", status: "False", lastHeartbeatTime: now, reason: "KubeletNotReady", message: aggregateMessage(rs) };
   const conditions = (st.conditions ??= []);
   const i = conditions.findIndex((c) => c.type === "Ready");
   if (i < 0) {

@@ -92,7 +92,7 @@ test("Ready turns False with the joined reasons and back, moving lastTransitionT
   events.length = 0;
   setNodeStatus(node, inputs({ readyErrors: ["container runtime is down", "PLEG is not healthy: pleg was last seen active 3m0s ago; threshold is 3m0s"] }), T0 + 10_000, record);
   let ready = node.status!.conditions!.find((c) => c.type === "Ready")!;
-  assert.equal({ ...ready }, { type: "Ready", status: "False", lastHeartbeatTime: "2026-11-22T12:00:10Z", reason: "KubeletNotReady", message: "container runtime is down,PLEG is not healthy: pleg was last seen active 3m0s ago; threshold is 3m0s", lastTransitionTime: "2026-11-22T12:00:10Z" });
+  assert.equal({ ...ready }, { type: "Ready", status: "False", lastHeartbeatTime: "2026-11-22T12:00:10Z", reason: "KubeletNotReady", message: "[container runtime is down, PLEG is not healthy: pleg was last seen active 3m0s ago; threshold is 3m0s]", lastTransitionTime: "2026-11-22T12:00:10Z" });
   setNodeStatus(node, inputs({ readyErrors: ["container runtime is down"] }), T0 + 20_000, record);
   ready = node.status!.conditions!.find((c) => c.type === "Ready")!;
   assert.is(ready.lastTransitionTime, "2026-11-22T12:00:10Z");
@@ -117,12 +117,17 @@ test("memory pressure flips its condition and records NodeHasInsufficientMemory;
   assert.equal(events, ["Warning Rebooted: Node n1 has been rebooted, boot id: b-2", "Normal NodeHasInsufficientMemory: Node n1 status is now: NodeHasInsufficientMemory"]);
 });
 
-test("missing capacity makes the node NotReady with upstream's message; OutOfDisk is dropped", () => {
+test("Ready messages aggregate like upstream's utilerrors: one as is, several in brackets, duplicates once", async () => {
+  const { aggregateMessage } = await import("../../kubelet/nodestatus/setters.ts");
+  assert.is(aggregateMessage(["a"]), "a");
+  assert.is(aggregateMessage(["a", "b", "a"]), "[a, b]");
+  assert.is(aggregateMessage(["a", "a"]), "a");
+});
+
+test("the old OutOfDisk condition is dropped; a single readiness error is the message as is", () => {
   const node: Node = { metadata: { name: "n1" }, status: { capacity: {}, conditions: [{ type: "OutOfDisk", status: "False" }] } };
   setNodeStatus(node, inputs(), T0, () => {});
   assert.not.ok(node.status!.conditions!.some((c) => c.type === "OutOfDisk"));
-  delete node.status!.capacity!.pods;
-  // the setters always set capacity, so check the message through the readiness inputs instead
   setNodeStatus(node, inputs({ readyErrors: ["container runtime status check may not have completed yet"] }), T0, () => {});
   assert.is(node.status!.conditions!.at(-1)!.message, "container runtime status check may not have completed yet");
   assert.is(node.status!.conditions!.at(-1)!.type, "Ready");
@@ -181,6 +186,11 @@ test("runtime state: not yet checked, ready, network down, then down after 30 s 
   assert.equal(rs.errors(T0 + 2000), ["runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:cni config uninitialized"]);
   assert.match(rs.observe(new Error("connection refused"), T0 + 5000)!, /sanity check failed/);
   assert.equal(rs.errors(T0 + 2000 + 30_001, ["PLEG is not healthy: x"]), ["container runtime is down", "PLEG is not healthy: x", "runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:cni config uninitialized"]);
+  const notReady = { status: { conditions: [{ type: "RuntimeReady", status: false, reason: "Broken", message: "oops" }, ok.status.conditions[1]!] }, info: {} };
+  assert.is(rs.observe(notReady, T0 + 40_000), "Container runtime not ready: RuntimeReady=false reason:Broken message:oops");
+  assert.equal(rs.errors(T0 + 40_000), ["container runtime is down", "Container runtime not ready: RuntimeReady=false reason:Broken message:oops"]);
+  rs.observe(ok, T0 + 41_000);
+  assert.equal(rs.errors(T0 + 41_000), []);
   assert.is(formatTime(T0 + 999), "2026-11-22T12:00:00Z");
 });
 
