@@ -23,6 +23,9 @@ import type { Host } from "./ports/host.ts";
 import { ProberManager } from "./prober/proberManager.ts";
 import { ProbeRunner } from "./prober/probeRunner.ts";
 import { createHealthzHandler, createKubeletApiHandler } from "./server/kubeletApi.ts";
+import { standaloneObjectSource } from "./volumemanager/objectSource.ts";
+import { resourceFieldValues } from "./volumemanager/resourceFieldValue.ts";
+import { VolumeManager } from "./volumemanager/volumeManager.ts";
 
 /** Where containerd listens by default. */
 export const DEFAULT_CRI_ENDPOINT = "unix:///run/containerd/containerd.sock";
@@ -77,6 +80,12 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
 
   const hostResolvConf = config.resolvConf ? await fs.readText(config.resolvConf).catch(() => undefined) : undefined;
   const events = new MemoryEventRecorder(() => clock.now(), log);
+  const volumes = new VolumeManager({
+    fs, mounter: host.mounter, objects: standaloneObjectSource, clock, log, events, rootDir, clusterDomain: config.clusterDomain,
+    quantityBytes: (q) => { const [r] = quantities.parseMany([String(q)]); return r?.ok ? Number(r.value) : undefined; },
+    resourceValue: resourceFieldValues(quantities, { cpuMilli: allocatable.cpu, memoryBytes: allocatable.memory, ephemeralBytes: allocatable.ephemeralStorage }),
+    resyncPeriodMs: config.syncFrequencyMs,
+  });
   let wake: (uid: string) => void = () => {};
   const seed = new DataView(host.randomBytes(4).buffer).getUint32(0);
   const prober = new ProberManager(
@@ -91,9 +100,11 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     configs: createRuntimeConfigs({
       fs, resources, paths, nodeName, hostIP, uniqueId: () => hex(host.randomBytes(4)),
       dns: { clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostResolvConf },
+      volumes,
     }),
     hooks: new HandlerRunner(cri, (url, headers, t) => net.httpGet(url, headers, t), clock),
     hash: hashContainer,
+    volumes,
     probes: {
       actionVerdict: (uid, name) => prober.actionVerdict(uid, name),
       statusVerdict: (uid, name) => prober.statusVerdict(uid, name),
@@ -123,6 +134,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     });
   }
   await kubelet.start();
+  volumes.start();
 
   const health = [{ name: "syncloop", check: () => (kubelet.healthy() ? undefined : "PLEG is not healthy: the container runtime does not answer relists") }];
   const servers = [];
@@ -135,6 +147,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   source?.stop();
   prober.stop();
   await kubelet.stop();
+  volumes.stop();
   await Promise.all(servers.map((s) => s.close()));
   cri.close();
   return 0;

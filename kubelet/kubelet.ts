@@ -23,6 +23,7 @@ import { killPod } from "./kuberuntime/podKiller.ts";
 import type { PodRuntimeStatus } from "./kuberuntime/podRuntimeStatus.ts";
 import { RuntimeReader } from "./kuberuntime/runtimeReader.ts";
 import { syncPod, type RuntimeConfigs, type SyncPodDeps } from "./kuberuntime/syncPod.ts";
+import type { VolumeManager } from "./volumemanager/volumeManager.ts";
 import { generatePodStatus, type ContainerProbeState, type ContainerSyncError } from "./status/generatePodStatus.ts";
 
 /** Everything the kubelet is built from. */
@@ -49,6 +50,8 @@ export interface KubeletParts {
     containerStarted?(pod: Pod, rt: PodRuntimeStatus): void;
     podRemoved?(uid: string): void;
   };
+  /** Sets up and tears down pod volumes; without it pods get no volumes. */
+  volumes?: Pick<VolumeManager, "setUpPod" | "tearDownPod">;
   /** PLEG relist period in milliseconds (upstream: 1 s). */
   relistPeriodMs?: number;
   /** Container GC period in milliseconds (upstream: 1 min). */
@@ -173,6 +176,12 @@ export class Kubelet {
       const uid = d.name;
       if (this.records.has(uid) || this.removed.has(uid) || this.pleg.status(uid)) continue;
       p.log.info(2, "removing orphaned pod directory", { podUID: uid });
+      try {
+        await p.volumes?.tearDownPod(uid);
+      } catch (err) {
+        p.log.warn("orphaned pod volumes not torn down yet", { podUID: uid, err: err instanceof Error ? err.message : String(err) });
+        continue;
+      }
       await removePodFiles(p.fs, p.cgroups, p.paths, { uid, name: "", namespace: "", sandboxes: [], containers: [] }, undefined, p.log);
     }
     if (garbage.containers.length + garbage.sandboxes.length > 0) this.pleg.wake();
@@ -214,10 +223,17 @@ export class Kubelet {
     } else {
       await p.fs.mkdirp(podDir(p.paths, uid));
       await p.cgroups.ensure(podCgroupPath(p.paths.cgroupRoot, p.resources.qosClass(pod), uid), p.resources.podCgroupLimits(pod));
-      const ctx: ActionContext = { hash: p.hash, probe: (name) => p.probes?.actionVerdict(uid, name) ?? {} };
-      const result = await syncPod(this.syncDeps, pod, rt, ctx);
-      rec.errors = result.errors;
-      if (result.retryAfterMs !== undefined) this.workers.updateAfter(uid, result.retryAfterMs);
+      const mountError = await p.volumes?.setUpPod(pod);
+      if (mountError) {
+        // Upstream: the pod waits for its volumes; containers stay ContainerCreating (FailedMount event recorded).
+        rec.errors = new Map();
+        this.workers.updateAfter(uid, mountError.retryAfterMs);
+      } else {
+        const ctx: ActionContext = { hash: p.hash, probe: (name) => p.probes?.actionVerdict(uid, name) ?? {} };
+        const result = await syncPod(this.syncDeps, pod, rt, ctx);
+        rec.errors = result.errors;
+        if (result.retryAfterMs !== undefined) this.workers.updateAfter(uid, result.retryAfterMs);
+      }
       if (pod.spec.activeDeadlineSeconds !== undefined) {
         const start = rec.status?.startTime ? Date.parse(rec.status.startTime) : now;
         this.workers.updateAfter(uid, Math.max(start + pod.spec.activeDeadlineSeconds * 1000 - now, 0) + 10);
@@ -273,6 +289,7 @@ export class Kubelet {
     await killPod(this.syncDeps, pod, fresh);
     if (this.records.has(uid)) return; // re-added meanwhile
     await removePodFromRuntime(p.cri, await this.reader.readPod(uid, rt.name, rt.namespace));
+    await p.volumes?.tearDownPod(uid); // throws (keeping the pod dir) while a mount cannot come off
     await removePodFiles(p.fs, p.cgroups, p.paths, fresh, pod, p.log);
     p.probes?.podRemoved?.(uid);
     this.removed.delete(uid);

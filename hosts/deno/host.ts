@@ -12,6 +12,7 @@ import { defaultHostIP, defaultNodeName, machineCapacity } from "../node/nodeFac
 import { denoClock } from "./clock.ts";
 import { loadCoreBytes } from "./coreWasm.ts";
 import { denoFs } from "./fs.ts";
+import { denoMounter } from "./mounter.ts";
 import { denoServe } from "./serve.ts";
 
 /** Deno as the kubelet's host. */
@@ -22,6 +23,7 @@ export const denoHost: Host = {
   net: nodeNet,
   serve: denoServe,
   cgroups: nodeCgroups(),
+  mounter: denoMounter,
   machine: { nodeName: defaultNodeName, hostIP: defaultHostIP, capacity: machineCapacity },
   connectCri: (endpoint) => connectCri(endpoint),
   grpcHealth: grpcHealthCheck,

@@ -6,6 +6,7 @@ import { nodeClock } from "./clock.ts";
 import { loadCoreBytes } from "./coreWasm.ts";
 import { connectCri } from "./cri.ts";
 import { nodeFs } from "./fs.ts";
+import { nodeMounter } from "./mounter.ts";
 import { grpcHealthCheck } from "./grpcHealth.ts";
 import { nodeNet } from "./net.ts";
 import { defaultHostIP, defaultNodeName, machineCapacity } from "./nodeFacts.ts";
@@ -19,6 +20,7 @@ export const nodeHost: Host = {
   net: nodeNet,
   serve: nodeServe,
   cgroups: nodeCgroups(),
+  mounter: nodeMounter,
   machine: { nodeName: defaultNodeName, hostIP: defaultHostIP, capacity: machineCapacity },
   connectCri: (endpoint) => connectCri(endpoint),
   grpcHealth: grpcHealthCheck,

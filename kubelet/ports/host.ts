@@ -7,6 +7,7 @@ import type { Cgroups } from "./cgroups.ts";
 import type { Clock } from "./clock.ts";
 import type { Cri } from "./cri.ts";
 import type { Fs } from "./fs.ts";
+import type { Mounter } from "./mounter.ts";
 import type { Net } from "./net.ts";
 import type { Serve } from "./serve.ts";
 import type { Logger } from "../log.ts";
@@ -29,6 +30,7 @@ export interface Host {
   net: Net;
   serve: Serve;
   cgroups: Cgroups;
+  mounter: Mounter;
   machine: Machine;
   connectCri(endpoint: string): Promise<Cri>;
   connectApi?: ConnectApi;
