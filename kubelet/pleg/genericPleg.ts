@@ -26,6 +26,8 @@ export class GenericPleg {
   private again = false;
   private stopped = true;
   private lastRelist = 0;
+  /** When the relist that produced `pods` started (clock ms); -Infinity before the first. */
+  private listedSince = -Infinity;
   private relistFailed = false;
 
   constructor(
@@ -39,6 +41,18 @@ export class GenericPleg {
   /** The latest runtime status of a pod (undefined when the runtime holds nothing of it). */
   status(uid: string): PodRuntimeStatus | undefined {
     return this.pods.get(uid);
+  }
+
+  /**
+   * The pod's status from a relist that started strictly after `since` (clock ms), as upstream's
+   * pod cache GetNewerThan: a sync that last touched the pod at `since` can use it instead of
+   * reading the runtime again. `undefined` when the last relist is not that recent; `{}` (no
+   * status) when that relist found nothing of the pod.
+   */
+  statusNewerThan(uid: string, since: number): { status?: PodRuntimeStatus } | undefined {
+    if (!(this.listedSince > since)) return undefined;
+    const status = this.pods.get(uid);
+    return status ? { status } : {};
   }
 
   /** All pods the runtime holds, by UID. */
@@ -88,6 +102,7 @@ export class GenericPleg {
 
   private async once(): Promise<void> {
     let list: PodRuntimeStatus[];
+    const started = this.clock.now();
     try {
       list = await this.read();
     } catch (err) {
@@ -97,6 +112,7 @@ export class GenericPleg {
     }
     this.relistFailed = false;
     this.lastRelist = this.clock.now();
+    this.listedSince = started;
     const next = new Map(list.map((p) => [p.uid, p]));
     const changed: string[] = [];
     for (const [uid, p] of next) {
