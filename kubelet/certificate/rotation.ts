@@ -15,6 +15,8 @@ import { KUBELET_CLIENT_SIGNER, KUBELET_CLIENT_USAGES, requestCertificate, waitF
 
 /** Upstream certificateWaitTimeout for a rotation CSR. */
 export const ROTATION_CSR_TIMEOUT_MS = 15 * 60_000;
+/** The longest single timer the rotator sets (JS timers overflow above 2^31-1 ms and fire at once). */
+export const MAX_TIMER_MS = 24 * 3600_000;
 /** Longest pause between failed rotation attempts. */
 export const ROTATION_MAX_BACKOFF_MS = 5 * 60_000;
 
@@ -59,8 +61,11 @@ export class ClientCertificateRotator {
 
   private schedule(ms: number): void {
     if (this.stopped.signal.aborted) return;
-    this.cancel = this.d.clock.setTimer(ms, () => {
-      this.running = this.rotate().finally(() => (this.running = undefined));
+    // Certificates live for months, timers at most ~24.8 days (2^31-1 ms): wait in steps.
+    const step = Math.min(ms, MAX_TIMER_MS);
+    this.cancel = this.d.clock.setTimer(step, () => {
+      if (step < ms) this.schedule(ms - step);
+      else this.running = this.rotate().finally(() => (this.running = undefined));
     });
   }
 

@@ -147,6 +147,11 @@ test("TLS bootstrap: a bootstrap token gets a node client certificate through an
     assert.is(csr.spec.signerName, "kubernetes.io/kube-apiserver-client-kubelet");
     assert.is(csr.status!.conditions![0]!.type, "Approved");
     assert.is(csr.status!.conditions![0]!.reason, "AutoApproved");
+    // The issued certificate is good for a year: rotation waits (no CSRs from the node itself).
+    await new Promise((r) => setTimeout(r, 3000));
+    const fromNode = (JSON.parse((await apiRequest("GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests")).body).items as CertificateSigningRequest[])
+      .filter((c) => c.spec.username === `system:node:${boot.nodeName}`);
+    assert.is(fromNode.length, 0, "no rotation CSRs right after bootstrap");
     // The node's status was written by the node identity (NodeRestriction would refuse anyone else's).
     const lease = await eventually("lease of the bootstrapped node", () => getLease(boot.nodeName), { timeoutMs: 20_000 });
     assert.is(lease.spec!.holderIdentity, boot.nodeName);

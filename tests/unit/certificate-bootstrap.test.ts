@@ -8,7 +8,8 @@ import type { CertificateSigningRequest } from "../../bindings/kube/node.ts";
 import { nodeCertificateTools } from "../../hosts/node/csr.ts";
 import { isClientConfigStillValid, loadClientCert, TMP_PRIVATE_KEY_FILE } from "../../kubelet/certificate/bootstrap.ts";
 import { pairFileName, storeClientPair } from "../../kubelet/certificate/certStore.ts";
-import { ClientCertificateRotator, nextRotationDeadline } from "../../kubelet/certificate/rotation.ts";
+import { ClientCertificateRotator, MAX_TIMER_MS, nextRotationDeadline } from "../../kubelet/certificate/rotation.ts";
+import { fakeClock } from "./support/fakeTime.ts";
 import { loadKubeconfig, type ApiConnectionSettings } from "../../kubelet/config/kubeconfig.ts";
 import { silentLogger } from "../../kubelet/log.ts";
 import { ApiError, type ApiRequest, type ApiResponse, type ApiTransport, type WatchEvent } from "../../kubelet/ports/api.ts";
@@ -167,6 +168,22 @@ test("rotation: a certificate past its deadline is replaced through a CSR with t
   const csr = [...s.api.csrs.values()].at(-1)!;
   assert.is(csr.metadata.generateName, "csr-", "rotation CSRs are generated names, as upstream's certificate manager");
   assert.match(await s.m.fs.readText("/pki/kubelet-client-current.pem"), /BEGIN CERTIFICATE[\s\S]*BEGIN EC PRIVATE KEY/);
+});
+
+test("rotation of a one-year certificate waits until its deadline, in timer steps a JS timer can hold", async () => {
+  const s = setup();
+  const year = selfSigned(365, "year");
+  const { clock, advance } = fakeClock(Date.now());
+  const delays: number[] = [];
+  const watched = { ...clock, setTimer: (ms: number, fn: () => void) => (delays.push(ms), clock.setTimer(ms, fn)) };
+  let rotations = 0;
+  const r = new ClientCertificateRotator({ api: s.api, fs: s.m.fs, tools: nodeCertificateTools, clock: watched, log: silentLogger, certDir: "/pki", nodeName: "n1", random: () => 0, onRotated: () => rotations++ });
+  r.start(year);
+  await advance(200 * 86400_000);
+  assert.is(rotations, 0, "nothing before 70% of the lifetime");
+  assert.is(s.api.csrs.size, 0);
+  assert.ok(delays.every((d) => d <= MAX_TIMER_MS && d <= 2 ** 31 - 1), "no timer longer than 2^31-1 ms");
+  await r.stop();
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
