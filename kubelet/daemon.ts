@@ -19,11 +19,13 @@ import { hashContainer } from "./kuberuntime/containerHash.ts";
 import { createRuntimeConfigs } from "./kuberuntime/runtimeConfigs.ts";
 import { HandlerRunner } from "./lifecycle/handlerRunner.ts";
 import { createLogger, type Logger } from "./log.ts";
-import type { Host } from "./ports/host.ts";
+import type { ApiConnectionHandle, Host } from "./ports/host.ts";
 import { ProberManager } from "./prober/proberManager.ts";
 import { ProbeRunner } from "./prober/probeRunner.ts";
 import { createHealthzHandler, createKubeletApiHandler } from "./server/kubeletApi.ts";
-import { standaloneObjectSource } from "./volumemanager/objectSource.ts";
+import { apiObjectSource, standaloneObjectSource } from "./volumemanager/objectSource.ts";
+import { startClusterMode, type ClusterMode } from "./clusterMode.ts";
+import { ApiEventSink } from "./events/apiEventSink.ts";
 import { resourceFieldValues } from "./volumemanager/resourceFieldValue.ts";
 import { VolumeManager } from "./volumemanager/volumeManager.ts";
 
@@ -79,9 +81,20 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   log.info(0, "container runtime connected", { endpoint, runtime: `${version.runtimeName} ${version.runtimeVersion}`, api: version.runtimeApiVersion, host: host.name });
 
   const hostResolvConf = config.resolvConf ? await fs.readText(config.resolvConf).catch(() => undefined) : undefined;
-  const events = new MemoryEventRecorder(() => clock.now(), log);
+  // Cluster mode when a kubeconfig (or a bootstrap kubeconfig) is given, as upstream.
+  let conn: ApiConnectionHandle | undefined;
+  if (flags.kubeconfig || flags.bootstrapKubeconfig) {
+    if (!host.connectApi) throw new Error(`the ${host.name} host cannot connect to an API server`);
+    conn = await host.connectApi({
+      kubeconfig: resolveAgainst(host.cwd(), flags.kubeconfig ?? `${rootDir}/kubeconfig`),
+      bootstrapKubeconfig: flags.bootstrapKubeconfig && resolveAgainst(host.cwd(), flags.bootstrapKubeconfig),
+      certDir: `${rootDir}/pki`, nodeName, log, rotateCertificates: config.rotateCertificates,
+    });
+  }
+  const eventSink = conn ? new ApiEventSink(conn.api, nodeName, log) : undefined;
+  const events = new MemoryEventRecorder(() => clock.now(), log, 1000, eventSink && ((e) => eventSink.send(e)));
   const volumes = new VolumeManager({
-    fs, mounter: host.mounter, objects: standaloneObjectSource, clock, log, events, rootDir, clusterDomain: config.clusterDomain,
+    fs, mounter: host.mounter, objects: conn ? apiObjectSource(conn.api) : standaloneObjectSource, clock, log, events, rootDir, clusterDomain: config.clusterDomain,
     quantityBytes: (q) => { const [r] = quantities.parseMany([String(q)]); return r?.ok ? Number(r.value) : undefined; },
     resourceValue: resourceFieldValues(quantities, { cpuMilli: allocatable.cpu, memoryBytes: allocatable.memory, ephemeralBytes: allocatable.ephemeralStorage }),
     resyncPeriodMs: config.syncFrequencyMs,
@@ -124,15 +137,31 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     host.print(`${new Date(clock.now()).toISOString()}\t${line}`);
   });
 
+  let cluster: ClusterMode | undefined;
+  if (conn) {
+    const c = conn;
+    const toAmounts = (cpu: number, mem: number, eph: number, pods: number) => ({ cpuMilli: cpu, memoryBytes: mem, ephemeralStorageBytes: eph, pods });
+    cluster = startClusterMode({
+      api: c.api, kubelet, nodeName, nodeLabels: flags.nodeLabels, cri, config,
+      facts: await host.machine.nodeFacts(nodeName, hostIP),
+      capacity: toAmounts(cap.cpuMilli, cap.memoryBytes, cap.ephemeralBytes, config.maxPods),
+      allocatable: toAmounts(allocatable.cpu ?? 0, allocatable.memory ?? 0, allocatable.ephemeralStorage ?? 0, allocatable.pods ?? config.maxPods),
+      events, clock, log,
+      healthy: () => (kubelet.healthy() ? undefined : "PLEG is not healthy: the container runtime does not answer relists"),
+      onRepeatedHeartbeatFailure: () => c.resetConnections(),
+    });
+  }
   let source: { stop(): void } | undefined;
   if (config.staticPodPath) {
     await new Promise<void>((first) => {
       source = startStaticPodSource({
         path: config.staticPodPath!, nodeName, fs, clock, log, fileCheckFrequencyMs: config.fileCheckFrequencyMs,
-        onPods: (pods) => { kubelet.setPods("file", pods); first(); },
+        onPods: (pods) => { kubelet.setPods("file", pods); cluster?.setStaticPods(pods); first(); },
       });
     });
   }
+  // Every source has delivered its first snapshot before pods the kubelet does not know are stopped.
+  if (cluster) await cluster.synced;
   await kubelet.start();
   volumes.start();
 
@@ -145,10 +174,12 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   await host.stopSignal();
   log.info(0, "stopping (running containers keep running)");
   source?.stop();
+  await cluster?.stop();
   prober.stop();
   await kubelet.stop();
   volumes.stop();
   await Promise.all(servers.map((s) => s.close()));
   cri.close();
+  await conn?.close();
   return 0;
 }

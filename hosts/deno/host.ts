@@ -5,7 +5,9 @@
  */
 import type { Host } from "../../kubelet/ports/host.ts";
 import { nodeCgroups } from "../node/cgroups.ts";
+import { connectApi } from "../node/apiConnect.ts";
 import { connectCri } from "../node/cri.ts";
+import { readNodeHostFacts } from "../node/nodeSystemInfo.ts";
 import { grpcHealthCheck } from "../node/grpcHealth.ts";
 import { nodeNet } from "../node/net.ts";
 import { defaultHostIP, defaultNodeName, machineCapacity } from "../node/nodeFacts.ts";
@@ -24,8 +26,15 @@ export const denoHost: Host = {
   serve: denoServe,
   cgroups: nodeCgroups(),
   mounter: denoMounter,
-  machine: { nodeName: defaultNodeName, hostIP: defaultHostIP, capacity: machineCapacity },
+  machine: {
+    nodeName: defaultNodeName, hostIP: defaultHostIP, capacity: machineCapacity,
+    nodeFacts: (hostname, internalIP) => readNodeHostFacts({ hostname, internalIP }),
+  },
   connectCri: (endpoint) => connectCri(endpoint),
+  connectApi: async (o) => {
+    const conn = await connectApi(o);
+    return { api: conn.api, resetConnections: () => conn.api.resetConnections(), close: () => conn.close() };
+  },
   grpcHealth: grpcHealthCheck,
   coreBytes: loadCoreBytes,
   cwd: () => Deno.cwd(),

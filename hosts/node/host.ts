@@ -4,7 +4,9 @@ import type { Host } from "../../kubelet/ports/host.ts";
 import { nodeCgroups } from "./cgroups.ts";
 import { nodeClock } from "./clock.ts";
 import { loadCoreBytes } from "./coreWasm.ts";
+import { connectApi } from "./apiConnect.ts";
 import { connectCri } from "./cri.ts";
+import { readNodeHostFacts } from "./nodeSystemInfo.ts";
 import { nodeFs } from "./fs.ts";
 import { nodeMounter } from "./mounter.ts";
 import { grpcHealthCheck } from "./grpcHealth.ts";
@@ -21,8 +23,15 @@ export const nodeHost: Host = {
   serve: nodeServe,
   cgroups: nodeCgroups(),
   mounter: nodeMounter,
-  machine: { nodeName: defaultNodeName, hostIP: defaultHostIP, capacity: machineCapacity },
+  machine: {
+    nodeName: defaultNodeName, hostIP: defaultHostIP, capacity: machineCapacity,
+    nodeFacts: (hostname, internalIP) => readNodeHostFacts({ hostname, internalIP }),
+  },
   connectCri: (endpoint) => connectCri(endpoint),
+  connectApi: async (o) => {
+    const conn = await connectApi(o);
+    return { api: conn.api, resetConnections: () => conn.api.resetConnections(), close: () => conn.close() };
+  },
   grpcHealth: grpcHealthCheck,
   coreBytes: loadCoreBytes,
   cwd: () => process.cwd(),

@@ -11,16 +11,30 @@ import type { Mounter } from "./mounter.ts";
 import type { Net } from "./net.ts";
 import type { Serve } from "./serve.ts";
 import type { Logger } from "../log.ts";
+import type { NodeHostFacts } from "../nodestatus/setters.ts";
 
 /** Machine facts: names, addresses, capacity, and (for the Node object) system identity. */
 export interface Machine {
   nodeName(): string;
   hostIP(): string | undefined;
   capacity(rootDir: string): Promise<{ cpuMilli: number; memoryBytes: number; ephemeralBytes: number }>;
+  /** System identity for the Node object (machine ID, boot ID, kernel, OS image, ...). */
+  nodeFacts(hostname: string, internalIP: string | undefined): Promise<NodeHostFacts>;
 }
 
-/** Connection to the API server from kubeconfig files (cluster mode). */
-export type ConnectApi = (opts: { kubeconfig?: string; bootstrapKubeconfig?: string; certDir: string; nodeName: string; log: Logger }) => Promise<ApiTransport>;
+/** A live API server connection (cluster mode). */
+export interface ApiConnectionHandle {
+  api: ApiTransport;
+  /** Drops pooled connections (after repeated heartbeat failures). */
+  resetConnections(): void;
+  /** Stops certificate rotation and closes the transport. */
+  close(): Promise<void>;
+}
+
+/** Connects to the API server from kubeconfig files, bootstrapping a client certificate if needed. */
+export type ConnectApi = (opts: {
+  kubeconfig: string; bootstrapKubeconfig?: string; certDir: string; nodeName: string; log: Logger; rotateCertificates: boolean;
+}) => Promise<ApiConnectionHandle>;
 
 /** Everything runtime-specific the daemon needs. */
 export interface Host {
