@@ -10,7 +10,7 @@ import { closeTestCri, testCri } from "./support/cri.ts";
 import { eventually } from "./support/eventually.ts";
 import { KubeletProcess } from "./support/kubeletProcess.ts";
 import {
-  bareId, consistently, criContainers, criInstances, eventMessages, execIn, logLines, nsToMs, podManifest, shContainer, statusOf, trapped, waitPod,
+  bareId, consistently, criContainers, criInstances, eventMessages, execIn, logLines, nsToMs, podManifest, removeAndWait, shContainer, statusOf, trapped, waitPod,
   waitRunning, withPod, keepLog,
 } from "./support/podKit.ts";
 
@@ -248,6 +248,7 @@ test("preStop exec hook runs before the container is stopped", async () => {
     } finally {
       closeSync(fd);
     }
+    await removeAndWait(k, file, "prestop", p.metadata.uid);
   });
 });
 
@@ -293,6 +294,7 @@ test("graceful termination: a container ignoring SIGTERM is killed after termina
     assert.is(last.exitCode, 137);
     const took = nsToMs(last.finishedAt) - removedAt;
     assert.ok(took >= 3_000, `stopped ${took} ms after removal, at least the 3 s grace period`);
+    await removeAndWait(k, file, "ignore-term", p.metadata.uid);
   });
 });
 
@@ -305,6 +307,7 @@ test("graceful termination: a container trapping SIGTERM exits 0 well within the
     assert.is(last.exitCode, 0);
     const took = nsToMs(last.finishedAt) - removedAt;
     assert.ok(took < 5_000, `stopped after ${took} ms`);
+    await removeAndWait(k, file, "trap-term", p.metadata.uid);
   });
 });
 

@@ -2,7 +2,7 @@
  * Pod-level helpers for the kubelet integration tests: manifest builders, waiting on /pods, and
  * reading what containerd holds for a pod (container statuses in creation order, ExecSync output).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ContainerStatus as CriContainerStatus } from "../../../bindings/cri/types.ts";
 import type { Container, ContainerStatus, Pod, PodSpec } from "../../../bindings/kube/types.ts";
@@ -70,19 +70,33 @@ export function waitRunning(k: KubeletProcess, name: string, timeoutMs = 30_000)
     p.status?.phase === "Running" && (p.status.containerStatuses ?? []).every((c) => c.state.running !== undefined), timeoutMs);
 }
 
+/** What is left on the host of pod `uid`: its pod dir, its log dir, its pod cgroups (any QoS tier). */
+export function hostLeftovers(k: KubeletProcess, uid: string, podName: string): string[] {
+  const paths = [`${k.rootDir}/pods/${uid}`, `/var/log/pods/default_${podName}_${uid}`];
+  for (const ctrl of ["memory", "cpu", "pids"]) {
+    for (const tier of ["", "burstable/", "besteffort/"]) paths.push(`/sys/fs/cgroup/${ctrl}/kubepods/${tier}pod${uid}`);
+  }
+  return paths.filter((p) => existsSync(p));
+}
+
 /**
- * Removes a manifest and waits until /pods no longer lists the pod and the runtime holds nothing
- * of it (found by the pod-name label), so the next test starts clean.
+ * Removes a manifest and waits until /pods no longer lists the pod, the runtime holds nothing of
+ * it (found by the pod-name label) and its pod dir, log dir and cgroups are gone, so the next test
+ * (or the kubelet's exit) does not race the cleanup.
  */
-export async function removeAndWait(k: KubeletProcess, file: string, name: string): Promise<void> {
+export async function removeAndWait(k: KubeletProcess, file: string, name: string, knownUid?: string): Promise<void> {
+  const uid = knownUid ?? (await k.pod(name))?.metadata.uid;
   k.removeManifest(file);
   const cri = await testCri();
   const selector = { "io.kubernetes.pod.name": k.podName(name) };
-  await eventually(`${name} removed from /pods and the runtime`, async () => {
+  let left: string[] = [];
+  await eventually(`${name} removed from /pods, the runtime and the host`, async () => {
     if (await k.pod(name)) return undefined;
     const [sb, ct] = await Promise.all([cri.listPodSandbox({ labelSelector: selector }), cri.listContainers({ labelSelector: selector })]);
-    return sb.length === 0 && ct.length === 0 ? true : undefined;
-  }, { timeoutMs: 40_000, intervalMs: 100 });
+    if (sb.length > 0 || ct.length > 0) return undefined;
+    left = uid ? hostLeftovers(k, uid, k.podName(name)) : [];
+    return left.length === 0 ? true : undefined;
+  }, { timeoutMs: 40_000, intervalMs: 100, describe: () => `left on the host: ${left.join(", ")}` });
 }
 
 /**
