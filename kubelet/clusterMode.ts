@@ -64,7 +64,7 @@ export function startClusterMode(o: ClusterModeOptions): ClusterMode {
     if (!nodeUid) nodeUid = (await api.request<{ metadata: { uid: string } }>({ method: "GET", path: `/api/v1/nodes/${o.nodeName}` })).body.metadata.uid;
     return { name: o.nodeName, uid: nodeUid };
   };
-  const mirrors = new MirrorPodManager(api, nodeRef, log);
+  const mirrors = new MirrorPodManager(api, nodeRef, o.clock, log);
   const statuses = new ApiStatusManager(api, o.clock, log);
   const latest = new Map<string, Pod>();
 

@@ -9,6 +9,7 @@ import type { Pod } from "../../bindings/kube/types.ts";
 import { MIRROR_ANNOTATION } from "../config/apiPodSource.ts";
 import type { Logger } from "../log.ts";
 import { isApiError, type ApiTransport } from "../ports/api.ts";
+import type { Clock } from "../ports/clock.ts";
 
 const CONFIG_HASH = "kubernetes.io/config.hash";
 
@@ -39,7 +40,12 @@ export class MirrorPodManager {
   private running = false;
   private again = false;
 
-  constructor(private readonly api: ApiTransport, private readonly node: () => Promise<{ name: string; uid: string }>, private readonly log: Logger) {}
+  constructor(
+    private readonly api: ApiTransport,
+    private readonly node: () => Promise<{ name: string; uid: string }>,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
 
   /** The mirror pod of a static pod, when the API has one for this config hash. */
   mirrorOf(staticPod: Pod): Pod | undefined {
@@ -71,7 +77,9 @@ export class MirrorPodManager {
         try {
           await this.once();
         } catch (err) {
-          this.log.warn("mirror pod sync failed", { err: err instanceof Error ? err.message : String(err) });
+          // e.g. the Node is not registered yet: try again shortly.
+          this.log.warn("mirror pod sync failed; retrying", { err: err instanceof Error ? err.message : String(err) });
+          this.clock.setTimer(2000, () => this.reconcile());
         }
       } while (this.again);
       this.running = false;
@@ -83,12 +91,14 @@ export class MirrorPodManager {
     for (const m of this.mirrors) {
       const s = wanted.get(key(m));
       const stale = !s || m.metadata.annotations?.[MIRROR_ANNOTATION] !== configHash(s);
-      if (stale && !m.metadata.deletionTimestamp) await this.remove(m);
+      // A mirror pod being deleted is finished off at once (grace 0) and then re-created, as upstream.
+      if (stale || m.metadata.deletionTimestamp) {
+        await this.remove(m);
+        this.mirrors = this.mirrors.filter((x) => x !== m);
+      }
     }
     for (const s of this.staticPods) {
-      const live = this.mirrors.filter((m) => key(m) === key(s) && !m.metadata.deletionTimestamp);
-      if (live.some((m) => m.metadata.annotations?.[MIRROR_ANNOTATION] === configHash(s))) continue;
-      if (live.length > 0) continue; // a stale one is being deleted; create after it is gone
+      if (this.mirrors.some((m) => key(m) === key(s))) continue;
       const mirror = mirrorPodFor(s, await this.node());
       try {
         await this.api.request({ method: "POST", path: `/api/v1/namespaces/${s.metadata.namespace}/pods`, body: mirror });
