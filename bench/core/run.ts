@@ -7,6 +7,7 @@
  *   deno run -A --v8-flags=--expose-gc bench/core/run.ts
  */
 import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import process from "node:process";
 import { instantiateCore, type CoreExports } from "../../bindings/core/load.ts";
 import { benchBackoffDecisions } from "./backoff.ts";
@@ -89,7 +90,8 @@ for (const n of sizes) {
 const head = ["metric", "n", "wasm", "twin", "wasm/twin"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-console.log(`\n${host} — medians of ${reps} (3 at 1,000,000); wasm/twin < 1 means Wasm is faster or smaller`);
+const load = loadavg().map((x) => x.toFixed(1)).join(" ");
+console.log(`\n${host}, ${cpus().length} cpus, load average ${load} — medians of ${reps} (3 at 1,000,000); wasm/twin < 1 means Wasm is faster or smaller`);
 console.log(line(head));
 for (const r of rows) console.log(line(r));
 if (!admission) console.log("pod admission: n/a (bench/core/admission.ts with benchAdmission(n, impl, core) not present yet)");
