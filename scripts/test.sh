@@ -56,6 +56,8 @@ for tier in $TIERS; do
     deno)
       if ! ensure_core; then fail_tier "deno: core.wasm did not build"; continue; fi
       if [ ! -x scripts/test-deno.sh ]; then fail_tier "deno: scripts/test-deno.sh missing"; continue; fi
+      say "tier deno: the Deno host typechecks (deno check hosts/deno/main.ts)"
+      if node_modules/.bin/deno check hosts/deno/main.ts; then PASSED=$((PASSED + 1)); else fail_tier "deno check hosts/deno/main.ts"; fi
       say "tier deno: core tests under Deno"
       timeout --kill-after=10 600 scripts/test-deno.sh 2>&1 | tee "$LOGDIR/deno.log"
       count "$LOGDIR/deno.log" "${PIPESTATUS[0]}" ;;

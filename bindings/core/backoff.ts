@@ -133,7 +133,8 @@ export class WasmKeyedBackoff implements KeyedBackoff {
   /** Views of the shared buffer, re-created after memory grew (growth detaches the old ones). */
   #views(): void {
     if (this.#i32.length !== 0) return;
-    const b = this.#core.memory.buffer;
+    // Wasm memory is never shared here; Deno types .buffer as ArrayBuffer | SharedArrayBuffer.
+    const b = this.#core.memory.buffer as ArrayBuffer;
     // Entries of 16 bytes: key/status (i32) at +0, time/backoff (f64) at +8; gc() writes keys (i32).
     this.#i32 = new Int32Array(b, this.#ptr, BACKOFF_IO_BATCH * 4);
     this.#f64 = new Float64Array(b, this.#ptr, BACKOFF_IO_BATCH * 2);

@@ -195,7 +195,7 @@ export class WasmProbeScheduler implements ProbeScheduler {
   /** Views of the shared buffer, re-created after memory grew (growth detaches the old ones). */
   #views(): void {
     if (this.#i32.length !== 0) return;
-    const memBuffer = this.#core.memory.buffer;
+    const memBuffer = this.#core.memory.buffer as ArrayBuffer; // never shared; see backoff.ts
     this.#i32 = new Int32Array(memBuffer, this.#ptr, 16384);
     this.#f64 = new Float64Array(memBuffer, this.#ptr, 8192);
   }
