@@ -41,6 +41,7 @@ export class ProberManager {
   private active = 0;
   private queue: ProbeRecord[] = [];
   private queueHead = 0;
+  private stopped = false;
   private readonly maxConcurrent: number;
 
   constructor(
@@ -125,7 +126,9 @@ export class ProberManager {
     for (const key of [...this.byContainer.keys()]) if (key.startsWith(`${uid}/`)) this.removeKey(key, now);
   }
 
+  /** Stops probing: no timer is armed again; results still in flight are dropped. */
   stop(): void {
+    this.stopped = true;
     this.timer?.();
     this.timer = undefined;
   }
@@ -139,6 +142,7 @@ export class ProberManager {
   }
 
   private arm(): void {
+    if (this.stopped) return;
     const next = this.scheduler.nextDue();
     if (next === this.timerAt && this.timer) return;
     this.timer?.();
@@ -168,11 +172,13 @@ export class ProberManager {
   }
 
   private pump(): void {
+    if (this.stopped) return;
     while (this.active < this.maxConcurrent && this.queueHead < this.queue.length) {
       const r = this.queue[this.queueHead++]!;
       if (this.byId.get(r.id) !== r) continue; // removed while it waited
       this.active++;
-      void this.runner.run(r.probe, { pod: r.pod, container: r.container, containerId: r.containerId, podIP: r.podIP }).then((res) => {
+      const target = { pod: r.pod, container: r.container, containerId: r.containerId, podIP: r.podIP };
+      void this.runner.run(r.probe, target).catch((err: unknown): ProbeRunResult => ({ outcome: "error", message: String(err) })).then((res) => {
         this.active--;
         this.record(r, res);
         this.pump();
@@ -190,7 +196,7 @@ export class ProberManager {
   }
 
   private record(r: ProbeRecord, res: ProbeRunResult): void {
-    if (!this.live(r)) return; // the container went away while the probe ran
+    if (this.stopped || !this.live(r)) return; // stopped, or the container went away while the probe ran
     const subject = { kind: "Pod" as const, name: r.pod.metadata.name!, namespace: r.pod.metadata.namespace, uid: r.uid, fieldPath: `spec.containers{${r.container.name}}` };
     // upstream prober.go: "<Kind> probe errored: <err>" when the probe could not run, else "failed".
     if (res.outcome === "error") this.events.event(subject, "Warning", "Unhealthy", `${TITLE[r.kind]} probe errored: ${res.message.trim()}`);
