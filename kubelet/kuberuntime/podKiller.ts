@@ -40,7 +40,7 @@ export async function killContainer(
     const t0 = deps.clock.now();
     const err = await deps.hooks.run(c.id, pod, spec!, preStop, podIP, grace * 1000);
     if (err) {
-      deps.events.event(subject, "Warning", "FailedPreStopHook", err);
+      deps.events.event(subject, "Warning", "FailedPreStopHook", err.message);
     }
     grace -= Math.floor((deps.clock.now() - t0) / 1000);
   }

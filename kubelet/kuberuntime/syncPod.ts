@@ -172,13 +172,14 @@ async function startContainer(
   if (postStart) {
     const err = await deps.hooks.run(id, pod, c, postStart, podIPs[0], podGracePeriodSeconds(pod) * 1000);
     if (err) {
-      deps.events.event(subject, "Warning", "FailedPostStartHook", err);
+      deps.events.event(subject, "Warning", "FailedPostStartHook", err.message);
       const instance: RuntimeContainer = {
         id, name: c.name, sandboxId, restartCount, hash: ctx.hash(c), state: "running", createdAt: now, startedAt: now,
         finishedAt: 0, exitCode: 0, reason: "", message: "", image: c.image ?? "", imageRef: image.imageRef,
       };
       await killContainer(deps, pod, instance, "FailedPostStartHook", podGracePeriodSeconds(pod), podIPs[0]);
-      return { reason: "PostStartHookError", message: err };
+      // upstream returns fmt.Errorf("%s: %v", ErrPostStartHook, handlerErr); its text is the reason.
+      return { reason: `PostStartHookError: ${err.error}`, message: err.message };
     }
   }
   return undefined;

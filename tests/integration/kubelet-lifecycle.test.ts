@@ -257,7 +257,15 @@ test("a failing postStart hook gives FailedPostStartHook and the container is re
     containers: [shContainer("main", trapped(), { lifecycle: { postStart: { exec: { command: ["sh", "-c", "exit 3"] } } } })],
   });
   await withPod(k, pod, async () => {
-    const p = await waitPod(k, "poststart-fail", "restartCount >= 1", (x) => (statusOf(x, "main")?.restartCount ?? 0) >= 1);
+    // The hook's error shows between the failed start and the next sync (up to a PLEG period): poll fast.
+    const reasons = new Set<string>();
+    const p = await eventually("restarted, then CrashLoopBackOff", async () => {
+      const x = await k.pod("poststart-fail");
+      const w = x && statusOf(x, "main")?.state.waiting;
+      if (w?.reason) reasons.add(w.reason);
+      return x && (statusOf(x, "main")?.restartCount ?? 0) >= 1 && w?.reason === "CrashLoopBackOff" ? x : undefined;
+    }, { intervalMs: 10 });
+    assert.ok(reasons.has("PostStartHookError: command 'sh -c exit 3' exited with 3: "), `waiting reasons seen: ${[...reasons].join(" | ")}`);
     const msgs = eventMessages(k, "FailedPostStartHook", `default/${p.metadata.name}`);
     assert.ok(msgs.length > 0, "FailedPostStartHook event logged");
     assert.is(msgs[0], `Exec lifecycle hook ([sh -c exit 3]) for Container "main" in Pod "${p.metadata.name}_default(${p.metadata.uid})" ` +
