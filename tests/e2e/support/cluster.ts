@@ -18,9 +18,11 @@ export function kubectl(args: string[], stdin?: string): Promise<string> {
   });
 }
 
-interface AdminCredentials { server: string; ca: Buffer; cert: Buffer; key: Buffer }
+/** The admin kubeconfig's server and client credentials. */
+export interface AdminCredentials { server: string; ca: Buffer; cert: Buffer; key: Buffer }
 
-function adminCredentials(): AdminCredentials {
+/** Reads the admin kubeconfig (data fields). */
+export function adminCredentials(): AdminCredentials {
   let text: string;
   try {
     text = readFileSync(ADMIN_KUBECONFIG, "utf8");

@@ -3,31 +3,19 @@
  * node name of its own, and mints what it needs: a node client certificate signed by the cluster CA
  * (plus a kubeconfig referencing it by file), or a bootstrap token and a bootstrap kubeconfig.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
-import { ADMIN_KUBECONFIG, kubectl } from "./cluster.ts";
+import { kubectl } from "./cluster.ts";
+import { writeBootstrapKubeconfig, writeNodeKubeconfig } from "./nodeCredentials.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const ENV = process.env.KTS_ENV ?? "/tmp/kts";
-const PKI = `${ENV}/pki`;
 /** The containerd the testbed runs. */
 export const CRI_ENDPOINT = process.env.KTS_CRI_ENDPOINT ?? `unix://${ENV}/rt/containerd.sock`;
-
-function run(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 30_000 }, (err, out, stderr) => (err ? reject(new Error(`${cmd} ${args[0]} failed: ${stderr || err.message}`)) : resolve(out)));
-  });
-}
-
-/** The API server URL from the admin kubeconfig. */
-export function apiServerUrl(): string {
-  return parse(readFileSync(ADMIN_KUBECONFIG, "utf8")).clusters[0].cluster.server;
-}
 
 /** A unique node name for one test run. */
 export function e2eNodeName(): string {
@@ -57,37 +45,14 @@ export class NodeAgentProcess {
 
   /** Signs a client certificate for system:node:<name> with the cluster CA; the kubeconfig references the files. */
   async withNodeCertificate(): Promise<this> {
-    const key = join(this.dir, "node.key");
-    const csr = join(this.dir, "node.csr");
-    const crt = join(this.dir, "node.crt");
-    await run("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-subj", `/O=system:nodes/CN=system:node:${this.nodeName}`, "-out", csr]);
-    await run("openssl", ["x509", "-req", "-in", csr, "-CA", `${PKI}/ca.crt`, "-CAkey", `${PKI}/ca.key`, "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-days", "1", "-out", crt]);
-    writeFileSync(this.kubeconfig, [
-      "apiVersion: v1", "kind: Config", "current-context: node",
-      "clusters:", "- name: e2e", "  cluster:", `    server: ${apiServerUrl()}`, `    certificate-authority: ${PKI}/ca.crt`,
-      "contexts:", "- name: node", "  context: {cluster: e2e, user: node}",
-      "users:", "- name: node", "  user:", "    client-certificate: node.crt", "    client-key: node.key", "",
-    ].join("\n"));
+    await writeNodeKubeconfig(this.dir, this.nodeName, this.kubeconfig);
     return this;
   }
 
   /** Creates a bootstrap token secret in kube-system and a bootstrap kubeconfig using it. */
   async withBootstrapToken(): Promise<{ tokenId: string }> {
-    const tokenId = randomBytes(3).toString("hex");
-    const secret = randomBytes(8).toString("hex");
-    await kubectl(["apply", "-f", "-"], JSON.stringify({
-      apiVersion: "v1", kind: "Secret", type: "bootstrap.kubernetes.io/token",
-      metadata: { name: `bootstrap-token-${tokenId}`, namespace: "kube-system" },
-      stringData: { "token-id": tokenId, "token-secret": secret, "usage-bootstrap-authentication": "true", expiration: new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, "Z") },
-    }));
     this.bootstrapKubeconfig = join(this.dir, "bootstrap.kubeconfig");
-    writeFileSync(this.bootstrapKubeconfig, [
-      "apiVersion: v1", "kind: Config", "current-context: bootstrap",
-      "clusters:", "- name: e2e", "  cluster:", `    server: ${apiServerUrl()}`, `    certificate-authority-data: ${readFileSync(`${PKI}/ca.crt`).toString("base64")}`,
-      "contexts:", "- name: bootstrap", "  context: {cluster: e2e, user: kubelet-bootstrap}",
-      "users:", "- name: kubelet-bootstrap", "  user:", `    token: ${tokenId}.${secret}`, "",
-    ].join("\n"));
-    return { tokenId };
+    return writeBootstrapKubeconfig(this.bootstrapKubeconfig);
   }
 
   /** Starts the agent process. */
