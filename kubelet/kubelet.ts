@@ -12,7 +12,7 @@ import type { HandlerRunner } from "./lifecycle/handlerRunner.ts";
 import type { Logger } from "./log.ts";
 import { GenericPleg } from "./pleg/genericPleg.ts";
 import { PodWorkers } from "./podWorkers.ts";
-import { podDir, podLogDir, removePodFiles, removePodFromRuntime, type PodPaths } from "./podCleanup.ts";
+import { findHostLeftovers, podDir, podLogDir, removePodFiles, removePodFromRuntime, type PodPaths } from "./podCleanup.ts";
 import { selectGarbage } from "./kuberuntime/containerGC.ts";
 import type { Cgroups } from "./ports/cgroups.ts";
 import type { Clock } from "./ports/clock.ts";
@@ -80,6 +80,8 @@ export class Kubelet {
   private readonly terminatedListeners = new Set<(pod: Pod) => void>();
   private started = false;
   private gcTimer?: () => void;
+  /** Host leftovers seen by the previous GC pass (removed when seen again). */
+  private leftovers = new Set<string>();
 
   constructor(private readonly parts: KubeletParts) {
     this.reader = new RuntimeReader(parts.cri, parts.nodeName);
@@ -184,7 +186,29 @@ export class Kubelet {
       }
       await removePodFiles(p.fs, p.cgroups, p.paths, { uid, name: "", namespace: "", sandboxes: [], containers: [] }, undefined, p.log);
     }
+    await this.collectHostLeftovers();
     if (garbage.containers.length + garbage.sandboxes.length > 0) this.pleg.wake();
+  }
+
+  /**
+   * Log dirs and pod cgroups of pods that no runtime holds any more (a kubelet killed during
+   * cleanup leaves them). Removed only when seen in two passes in a row, so that a pod another
+   * kubelet is just creating on a shared runtime is never touched.
+   */
+  private async collectHostLeftovers(): Promise<void> {
+    const p = this.parts;
+    const found = await findHostLeftovers(p.fs, p.cgroups, p.cri, p.paths, (uid) => this.records.has(uid) || this.removed.has(uid));
+    const seen = new Set<string>();
+    for (const [uid, dir] of found.logDirs) {
+      seen.add(dir);
+      if (this.leftovers.has(dir)) await p.fs.removeAll(dir);
+      else p.log.info(3, "pod log dir without a pod", { podUID: uid, dir });
+    }
+    for (const [uid, path] of found.cgroups) {
+      seen.add(path);
+      if (this.leftovers.has(path) && !(await p.cgroups.remove(path))) p.log.warn("orphaned pod cgroup not removed (processes remain)", { podUID: uid, path });
+    }
+    this.leftovers = seen;
   }
 
   /** Stops the loops; running containers keep running (a restarted kubelet adopts them). */

@@ -43,3 +43,27 @@ export async function removePodFiles(fs: Fs, cgroups: Cgroups, paths: PodPaths, 
     }
   }
 }
+
+/** Host leftovers of pods: log directories and pod cgroups, by pod UID. */
+export interface HostLeftovers { logDirs: Map<string, string>; cgroups: Map<string, string> }
+
+/**
+ * Log directories and pod cgroups whose pod UID has no sandbox in the runtime at all (whichever
+ * kubelet made it) and is not in `known`: what a kubelet killed mid-cleanup leaves behind.
+ */
+export async function findHostLeftovers(fs: Fs, cgroups: Cgroups, cri: Cri, paths: PodPaths, known: (uid: string) => boolean): Promise<HostLeftovers> {
+  const inRuntime = new Set((await cri.listPodSandbox()).map((s) => s.labels["io.kubernetes.pod.uid"] ?? s.metadata?.uid ?? ""));
+  const orphan = (uid: string) => uid !== "" && !known(uid) && !inRuntime.has(uid);
+  const out: HostLeftovers = { logDirs: new Map(), cgroups: new Map() };
+  for (const d of await fs.readDir(paths.podLogsDir).catch(() => [])) {
+    const uid = d.name.slice(d.name.lastIndexOf("_") + 1);
+    if (d.isDirectory && d.name.split("_").length >= 3 && orphan(uid)) out.logDirs.set(uid, `${paths.podLogsDir}/${d.name}`);
+  }
+  const base = `${paths.cgroupRoot.replace(/\/+$/, "")}/kubepods`;
+  for (const tier of [base, `${base}/burstable`, `${base}/besteffort`]) {
+    for (const child of await cgroups.children(tier)) {
+      if (child.startsWith("pod") && orphan(child.slice(3))) out.cgroups.set(child.slice(3), `${tier}/${child}`);
+    }
+  }
+  return out;
+}
