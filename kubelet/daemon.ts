@@ -22,6 +22,7 @@ import { createLogger, type Logger } from "./log.ts";
 import type { ApiConnectionHandle, Host } from "./ports/host.ts";
 import { ProberManager } from "./prober/proberManager.ts";
 import { ProbeRunner } from "./prober/probeRunner.ts";
+import { ProbeRunStats } from "./prober/probeRunStats.ts";
 import { createHealthzHandler, createKubeletApiHandler } from "./server/kubeletApi.ts";
 import { apiObjectSource, standaloneObjectSource } from "./volumemanager/objectSource.ts";
 import { startClusterMode, type ClusterMode } from "./clusterMode.ts";
@@ -101,10 +102,21 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   });
   let wake: (uid: string) => void = () => {};
   const seed = new DataView(host.randomBytes(4).buffer).getUint32(0);
+  // KTS_PROBE_STATS_SECONDS=N logs probe runs and their lateness every N seconds (benchmarks, tuning).
+  const probeStatsSeconds = Number(host.env("KTS_PROBE_STATS_SECONDS") ?? 0);
+  const probeStats = probeStatsSeconds > 0 ? new ProbeRunStats() : undefined;
   const prober = new ProberManager(
     new WasmProbeScheduler(core, { seed, kubeletStartedAt: clock.now() }),
-    new ProbeRunner(cri, net, host.grpcHealth), clock, events, log, (uid) => wake(uid), { hostIP },
+    new ProbeRunner(cri, net, host.grpcHealth), clock, events, log, (uid) => wake(uid), { hostIP, onRunStart: probeStats?.record },
   );
+  if (probeStats) {
+    const report = () => {
+      const s = probeStats.summary();
+      log.info(0, "probe runs", { seconds: probeStatsSeconds, runs: s.runs, lateP50Ms: s.lateP50, lateP99Ms: s.lateP99, lateMaxMs: s.lateMax });
+      clock.setTimer(probeStatsSeconds * 1000, report);
+    };
+    clock.setTimer(probeStatsSeconds * 1000, report);
+  }
   const kubelet = new Kubelet({
     nodeName, hostIP, paths, cri, fs, cgroups: host.cgroups, clock, log, events,
     crashBackoff: new WasmKeyedBackoff(core, { table: BackoffTable.ContainerRestart }),

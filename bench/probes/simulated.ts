@@ -1,20 +1,20 @@
 /**
  * Simulated probe load: the real ProberManager + WasmProbeScheduler + ProbeRunner on the real
  * clock, against FAKE runtime ports (fakeRuntime.ts) that answer after a small random delay.
- * Measures process CPU per 1,000 probe executions and the lateness of every probe run (when the
- * runner was called minus the scheduler's due tick for it).
+ * Measures process CPU per 1,000 probe executions and the lateness of every probe run as the
+ * kubelet itself reports it (ProberManager's onRunStart: runner call minus the scheduled tick).
  */
 import { instantiateCore } from "../../bindings/core/load.ts";
-import { WasmProbeScheduler, type ProbeId, type ProbeRestart, type ProbeScheduler, type ProbeSpec, type ProbeState } from "../../bindings/core/probes.ts";
-import type { Container, Pod, Probe } from "../../bindings/kube/types.ts";
+import { WasmProbeScheduler } from "../../bindings/core/probes.ts";
+import type { Container, Pod } from "../../bindings/kube/types.ts";
 import type { EventRecorder } from "../../kubelet/events/recorder.ts";
 import type { PodRuntimeStatus } from "../../kubelet/kuberuntime/podRuntimeStatus.ts";
 import { silentLogger } from "../../kubelet/log.ts";
 import type { Clock } from "../../kubelet/ports/clock.ts";
 import { ProberManager } from "../../kubelet/prober/proberManager.ts";
-import { ProbeRunner, type ProbeRunResult, type ProbeTarget } from "../../kubelet/prober/probeRunner.ts";
+import { ProbeRunner } from "../../kubelet/prober/probeRunner.ts";
+import { ProbeRunStats } from "../../kubelet/prober/probeRunStats.ts";
 import { fakeRuntime } from "./fakeRuntime.ts";
-import { percentile } from "./stats.ts";
 
 /** One simulated configuration. */
 export interface SimScenario {
@@ -38,6 +38,8 @@ export interface SimResult {
   lateP50: number;
   lateP99: number;
   lateMax: number;
+  /** Events the manager recorded (readiness failures from the fake's 2% of HTTP 500s). */
+  events: number;
 }
 
 /** Real time, as the Node host's clock (timers not unref'd: the benchmark keeps the process alive). */
@@ -49,51 +51,6 @@ const clock: Clock = {
   },
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
 };
-
-/** The real scheduler, noting each handed-out probe's due tick in hand-out order. */
-class DueRecordingScheduler implements ProbeScheduler {
-  readonly dues: number[] = [];
-  head = 0;
-  constructor(private readonly inner: WasmProbeScheduler) {}
-  get size() { return this.inner.size; }
-  add(specs: readonly ProbeSpec[], now: number): ProbeId[] { return this.inner.add(specs, now); }
-  remove(ids: readonly ProbeId[], now: number): void { this.inner.remove(ids, now); }
-  restart(r: readonly ProbeRestart[], now: number): void { this.inner.restart(r, now); }
-  report(n: number, ids: Int32Array, outcomes: Int32Array, now: number, transitions: Int32Array): number {
-    return this.inner.report(n, ids, outcomes, now, transitions);
-  }
-  nextDue(): number { return this.inner.nextDue(); }
-  state(ids: readonly ProbeId[]): (ProbeState | undefined)[] { return this.inner.state(ids); }
-  due(now: number, ids: Int32Array, timeouts?: Int32Array): number {
-    const n = this.inner.due(now, ids, timeouts);
-    if (n > 0) {
-      // In flight, a probe's state.due is the tick that fired.
-      const states = this.inner.state(Array.from(ids.subarray(0, n)) as ProbeId[]);
-      for (const s of states) this.dues.push(s!.due);
-    }
-    return n;
-  }
-}
-
-/** The real runner, timing each call against the due tick the scheduler handed out (same order). */
-class LatenessRunner extends ProbeRunner {
-  readonly samples: number[] = [];
-  executions = 0;
-  measureFrom = Infinity;
-  measureTo = Infinity;
-  constructor(private readonly sched: DueRecordingScheduler, ...args: ConstructorParameters<typeof ProbeRunner>) {
-    super(...args);
-  }
-  override run(probe: Probe, t: ProbeTarget): Promise<ProbeRunResult> {
-    const due = this.sched.dues[this.sched.head++]!;
-    const now = clock.now();
-    if (due >= this.measureFrom && due < this.measureTo) {
-      this.samples.push(now - due);
-      this.executions++;
-    }
-    return super.run(probe, t);
-  }
-}
 
 function xorshift(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -130,24 +87,24 @@ function simPod(i: number, s: SimScenario, random: () => number, now: number): {
 export async function runSimulated(s: SimScenario, coreBytes: Uint8Array): Promise<SimResult> {
   const core = await instantiateCore(coreBytes);
   const start = clock.now();
-  const sched = new DueRecordingScheduler(new WasmProbeScheduler(core, { seed: 0x5eed, kubeletStartedAt: start }));
+  const sched = new WasmProbeScheduler(core, { seed: 0x5eed, kubeletStartedAt: start });
   const fake = fakeRuntime({ minDelayMs: 2, maxDelayMs: 20, httpFailureRate: 0.02, seed: 7 });
-  const runner = new LatenessRunner(sched, fake.cri, fake.net);
+  const stats = new ProbeRunStats();
   let events = 0;
   const recorder: EventRecorder = { event: () => void events++ };
-  const manager = new ProberManager(sched, runner, clock, recorder, silentLogger, () => {});
+  const manager = new ProberManager(sched, new ProbeRunner(fake.cri, fake.net), clock, recorder, silentLogger, () => {}, { onRunStart: stats.record });
   const random = xorshift(42);
   for (let i = 0; i < s.containers; i++) {
     const { pod, rt } = simPod(i, s, random, start);
     manager.syncPod(pod, rt);
   }
-  runner.measureFrom = start + s.warmupSeconds * 1000;
-  runner.measureTo = start + s.seconds * 1000;
-  await clock.sleep(runner.measureFrom - clock.now());
+  await clock.sleep(start + s.warmupSeconds * 1000 - clock.now());
+  stats.summary(); // drop the warm-up
   const cpu0 = process.cpuUsage();
   const t0 = clock.now();
-  await clock.sleep(runner.measureTo - t0);
+  await clock.sleep(start + s.seconds * 1000 - t0);
   const cpu = process.cpuUsage(cpu0);
+  const window = stats.summary();
   const t1 = clock.now();
   manager.stop();
   await clock.sleep(100); // let in-flight fakes settle before the next scenario
@@ -155,12 +112,13 @@ export async function runSimulated(s: SimScenario, coreBytes: Uint8Array): Promi
   return {
     label: s.label,
     probes: sched.size,
-    executions: runner.executions,
+    events,
+    executions: window.runs,
     seconds: (t1 - t0) / 1000,
     cpuSeconds,
-    cpuPer1000: (cpuSeconds / runner.executions) * 1000,
-    lateP50: percentile(runner.samples, 0.5),
-    lateP99: percentile(runner.samples, 0.99),
-    lateMax: percentile(runner.samples, 1),
+    cpuPer1000: (cpuSeconds / window.runs) * 1000,
+    lateP50: window.lateP50,
+    lateP99: window.lateP99,
+    lateMax: window.lateMax,
   };
 }

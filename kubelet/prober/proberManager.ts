@@ -26,6 +26,11 @@ export interface ProberOptions {
   maxConcurrent?: number;
   /** The node's IP: hostNetwork pods are probed there, as upstream probes their status.podIP. */
   hostIP?: string;
+  /**
+   * Told each probe run's lateness when it starts (ms from its scheduled tick to the runner call:
+   * timer delay, batching, the concurrency cap). Costs one state query per due batch when set.
+   */
+  onRunStart?: (lateMs: number) => void;
 }
 interface ContainerProbes { containerId: string; records: ProbeRecord[]; livenessFailed: boolean; startupFailed: boolean }
 
@@ -40,6 +45,8 @@ export class ProberManager {
   private flushQueued = false;
   private active = 0;
   private queue: ProbeRecord[] = [];
+  /** Scheduled tick of each queued run, parallel to `queue` (only with options.onRunStart). */
+  private queueDue: number[] = [];
   private queueHead = 0;
   private stopped = false;
   private readonly maxConcurrent: number;
@@ -161,10 +168,14 @@ export class ProberManager {
     let n: number;
     do {
       n = this.scheduler.due(now, this.ids);
+      // While in flight a probe's state.due is the tick that fired.
+      const dues = this.options.onRunStart && n > 0 ? this.scheduler.state(Array.from(this.ids.subarray(0, n)) as ProbeId[]) : undefined;
       for (let i = 0; i < n; i++) {
         // Every handed-out id has a record: removeKey takes ids out of the table and the map together.
         const r = this.byId.get(this.ids[i]!);
-        if (r) this.queue.push(r);
+        if (!r) continue;
+        this.queue.push(r);
+        if (dues) this.queueDue.push(dues[i]?.due ?? now);
       }
     } while (n === this.ids.length);
     this.pump();
@@ -174,8 +185,10 @@ export class ProberManager {
   private pump(): void {
     if (this.stopped) return;
     while (this.active < this.maxConcurrent && this.queueHead < this.queue.length) {
+      const due = this.queueDue[this.queueHead];
       const r = this.queue[this.queueHead++]!;
       if (this.byId.get(r.id) !== r) continue; // removed while it waited
+      if (due !== undefined) this.options.onRunStart?.(this.clock.now() - due);
       this.active++;
       const target = { pod: r.pod, container: r.container, containerId: r.containerId, podIP: r.podIP };
       void this.runner.run(r.probe, target).catch((err: unknown): ProbeRunResult => ({ outcome: "error", message: String(err) })).then((res) => {
@@ -186,6 +199,7 @@ export class ProberManager {
     }
     if (this.queueHead === this.queue.length) {
       this.queue = [];
+      this.queueDue = [];
       this.queueHead = 0;
     }
   }

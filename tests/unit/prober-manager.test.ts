@@ -120,6 +120,22 @@ test("hostNetwork pods are probed at the node's IP", async () => {
   assert.is(runner.calls[0]!.target.podIP, "192.0.2.10");
 });
 
+test("onRunStart reports each run's lateness: a run held back by the concurrency cap starts late", async () => {
+  const clock = new ManualClock();
+  const scheduler = new WasmProbeScheduler(await instantiateCore(bytes), { seed: 1, kubeletStartedAt: 0 });
+  const runner = new HeldRunner();
+  const late: number[] = [];
+  const manager = new ProberManager(scheduler, runner, clock, { event() {} }, silentLogger, () => {}, { maxConcurrent: 1, onRunStart: (ms) => late.push(ms) });
+  const two: Pod = { ...pod, spec: { containers: [{ ...pod.spec.containers[0]!, readinessProbe: { ...liveness } }] } };
+  manager.syncPod(two, runtime("c1", clock.t));
+  await clock.advance(0);
+  assert.equal(late, [0]);
+  await clock.advance(300);
+  runner.calls[0]!.answer({ outcome: "success", message: "" });
+  await clock.advance(0);
+  assert.equal(late, [0, 300], "the second probe waited 300 ms for the only slot");
+});
+
 test("stop() arms no timer again, also when results arrive afterwards", async () => {
   const { clock, runner, manager } = await setup();
   manager.syncPod(pod, runtime("c1", clock.t));
