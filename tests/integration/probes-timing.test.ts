@@ -111,6 +111,7 @@ test("liveness restarts back off like upstream: the kill's restart is immediate 
   }, { timeoutMs: 45_000, intervalMs: 250 });
   const gap = (i: number) => nsToMs(all[i + 1]!.startedAt) - nsToMs(all[i]!.finishedAt);
   assert.ok(gap(0) < 5000, `the first liveness restart is immediate: ${gap(0)} ms`);
+  assert.ok(gap(1) < 5000, `the second too (its backoff counts from the first instance's exit): ${gap(1)} ms`);
   assert.ok(gap(2) >= 10_000, `the third restart waits out the 10 s backoff after the third instance exited: ${gap(2)} ms`);
   const waiting = timeline.of("backoff").map((s) => statusOf(s.pod, "web")?.state.waiting?.reason);
   assert.ok(waiting.includes("CrashLoopBackOff"), `CrashLoopBackOff seen: ${JSON.stringify([...new Set(waiting)])}`);
