@@ -67,11 +67,13 @@ export function startClusterMode(o: ClusterModeOptions): ClusterMode {
   const mirrors = new MirrorPodManager(api, nodeRef, o.clock, log);
   const statuses = new ApiStatusManager(api, o.clock, log);
   const latest = new Map<string, Pod>();
+  /** API pods as the API server last showed them (their status is the one a patch applies to). */
+  const apiPods = new Map<string, Pod>();
 
   // A static pod's status goes to its mirror pod; an API pod's to itself.
   const publish = (pod: Pod) => {
     if (!pod.status) return;
-    const target = isStatic(pod) ? mirrors.mirrorOf(pod) : pod;
+    const target = isStatic(pod) ? mirrors.mirrorOf(pod) : apiPods.get(pod.metadata.uid!) ?? pod;
     if (target) statuses.setStatus(target, pod.status);
   };
   const offStatus = kubelet.onStatus((pod) => {
@@ -85,6 +87,8 @@ export function startClusterMode(o: ClusterModeOptions): ClusterMode {
   const source = startApiPodSource({
     api, nodeName: o.nodeName, clock: o.clock, log,
     onPods: (pods, mirrorPods) => {
+      apiPods.clear();
+      for (const p of pods) apiPods.set(p.metadata.uid!, p);
       const known = new Set(pods.map((p) => p.metadata.uid!));
       for (const uid of latest.keys()) if (!known.has(uid) && !isStatic(latest.get(uid)!)) {
         latest.delete(uid);

@@ -114,7 +114,7 @@ export class CoreResourceAccounting implements ResourceAccounting {
     try {
       mine = this.facts(pod).requests;
     } catch (err) {
-      return { reason: "UnexpectedAdmissionError", message: `Pod resources are invalid: ${(err as Error).message}` };
+      return { reason: "UnexpectedAdmissionError", message: `resources are invalid: ${(err as Error).message}`, rejectedAtAdmission: true };
     }
     const used: ResourceList = { cpu: 0 as MilliCPU, memory: 0 as Bytes, ephemeralStorage: 0 as Bytes, pods: 0 };
     for (const p of admitted) {
@@ -132,6 +132,6 @@ export class CoreResourceAccounting implements ResourceAccounting {
     const requested = name === "pods" ? 1 : pick(mine);
     const usedN = pick(used);
     const capacity = pick(this.allocatable);
-    return { reason: `OutOf${name}`, message: `Node didn't have enough resource: ${name}, requested: ${requested}, used: ${usedN}, capacity: ${capacity}` };
+    return { reason: `OutOf${name}`, message: `Node didn't have enough resource: ${name}, requested: ${requested}, used: ${usedN}, capacity: ${capacity}`, rejectedAtAdmission: true };
   }
 }

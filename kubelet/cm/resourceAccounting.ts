@@ -17,8 +17,11 @@ export interface ContainerResourceValues {
   oomScoreAdj: number;
 }
 
-/** Why a pod cannot be admitted (upstream reasons such as OutOfcpu), or undefined when it fits. */
-export interface AdmissionFailure { reason: string; message: string }
+/**
+ * Why a pod cannot be admitted (upstream reasons such as OutOfcpu), or undefined when it fits.
+ * `message` is the event's text; the pod's status says "Pod " + message (upstream rejectPod).
+ */
+export interface AdmissionFailure { reason: string; message: string; rejectedAtAdmission: true }
 
 /** Resource arithmetic for pods on this node. */
 export interface ResourceAccounting {

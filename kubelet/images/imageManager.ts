@@ -36,16 +36,41 @@ export function defaultPullPolicy(image: string): "Always" | "IfNotPresent" {
   return withDefaultTag(image).endsWith(":latest") ? "Always" : "IfNotPresent";
 }
 
-const REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
-const HOST_PART = /^[a-zA-Z0-9]+(?:[.-][a-zA-Z0-9]+)*(?::[0-9]+)?$/;
+// docker/distribution v2.7.1 reference grammar (vendored by Kubernetes 1.20).
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
+const NAME_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*";
+const NAME = `(?:${DOMAIN}/)?${NAME_COMPONENT}(?:/${NAME_COMPONENT})*`;
+const REFERENCE = new RegExp(`^(${NAME})(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`);
+const NAME_TOTAL_LENGTH_MAX = 255;
+const UPPERCASE = "invalid reference format: repository name must be lowercase";
 
-/** Checks an image reference's syntax (docker reference grammar); returns an error message or undefined. */
+/** Upstream splitDockerDomain: the registry part, or docker.io (with library/ for one-word names). */
+function splitDockerDomain(name: string): [string, string] {
+  const i = name.indexOf("/");
+  let domain: string;
+  let remainder: string;
+  if (i === -1 || (!/[.:]/.test(name.slice(0, i)) && name.slice(0, i) !== "localhost")) [domain, remainder] = ["docker.io", name];
+  else [domain, remainder] = [name.slice(0, i), name.slice(i + 1)];
+  if (domain === "index.docker.io") domain = "docker.io";
+  if (domain === "docker.io" && !remainder.includes("/")) remainder = `library/${remainder}`;
+  return [domain, remainder];
+}
+
+/**
+ * Checks an image reference as upstream's applyDefaultImageTag does (docker reference
+ * ParseNormalizedNamed); returns the parser's error text, or undefined for a valid reference.
+ */
 export function invalidImageReason(image: string): string | undefined {
-  if (image === "") return "image name is empty";
-  const slash = image.indexOf("/");
-  const first = slash < 0 ? "" : image.slice(0, slash);
-  const rest = first !== "" && HOST_PART.test(first) && /[.:]|^localhost$/.test(first) ? image.slice(slash + 1) : image;
-  if (!REF.test(rest)) return "invalid reference format";
+  if (/^[a-f0-9]{64}$/.test(image)) return `invalid repository name (${image}), cannot specify 64-byte hexadecimal strings`;
+  const [domain, remainder] = splitDockerDomain(image);
+  const tagSep = remainder.indexOf(":");
+  const remoteName = tagSep > -1 ? remainder.slice(0, tagSep) : remainder;
+  if (remoteName.toLowerCase() !== remoteName) return UPPERCASE;
+  const ref = `${domain}/${remainder}`;
+  const m = REFERENCE.exec(ref);
+  if (!m) return REFERENCE.test(ref.toLowerCase()) ? UPPERCASE : "invalid reference format";
+  if (m[1]!.length > NAME_TOTAL_LENGTH_MAX) return `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`;
   return undefined;
 }
 
@@ -64,7 +89,7 @@ export class ImageManager {
     const invalid = invalidImageReason(spec);
     if (invalid) {
       const message = `Failed to apply default image tag "${spec}": couldn't parse image reference "${spec}": ${invalid}`;
-      this.events.event(subject, "Warning", "InvalidImageName", message);
+      this.events.event(subject, "Warning", "InspectFailed", message);
       return { error: { reason: "InvalidImageName", message } };
     }
     const image = withDefaultTag(spec);
@@ -95,7 +120,6 @@ export class ImageManager {
       this.backoff.next(key, this.now(), this.now());
       const detail = runtimeErrorText(err);
       this.events.event(subject, "Warning", "Failed", `Failed to pull image "${spec}": ${detail}`);
-      this.events.event(subject, "Warning", "Failed", "Error: ErrImagePull");
       return { error: { reason: "ErrImagePull", message: detail } };
     }
   }

@@ -140,6 +140,8 @@ async function startContainer(
   }
   const image = await deps.images.ensureImage(pod.metadata.uid!, subject, c, sandboxConfig);
   if ("error" in image) {
+    // upstream startContainer: every image error is also a "Failed" event naming the error.
+    deps.events.event(subject, "Warning", "Failed", `Error: ${image.error.reason}`);
     if (image.error.reason === "ImagePullBackOff" || image.error.reason === "ErrImagePull") result.retryAfterMs = Math.min(result.retryAfterMs ?? Infinity, 10_000);
     return image.error;
   }

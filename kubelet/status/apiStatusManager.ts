@@ -9,7 +9,35 @@ import type { Logger } from "../log.ts";
 import { isApiError, type ApiTransport } from "../ports/api.ts";
 import type { Clock } from "../ports/clock.ts";
 
-interface Entry { ns: string; name: string; uid: string; status: PodStatus; sent?: string; inFlight: boolean; deleteWhenSent: boolean }
+interface Entry { ns: string; name: string; uid: string; status: PodStatus; api?: PodStatus; sent?: string; inFlight: boolean; deleteWhenSent: boolean }
+
+/** The pod conditions the kubelet owns (upstream kubetypes.PodConditionsByKubelet). */
+const KUBELET_CONDITIONS = new Set(["PodScheduled", "Ready", "Initialized", "ContainersReady"]);
+
+/**
+ * The status to write over the API object's `api` status (upstream mergePodStatus and
+ * updateLastTransitionTime): conditions the kubelet does not own stay first, and a kubelet
+ * condition whose status the API already shows keeps the API's lastTransitionTime (so PodScheduled
+ * keeps the scheduler's time).
+ */
+export function mergePodStatus(api: PodStatus | undefined, mine: PodStatus): PodStatus {
+  const apiConditions = api?.conditions ?? [];
+  const kept = apiConditions.filter((c) => !KUBELET_CONDITIONS.has(c.type));
+  const own = (mine.conditions ?? []).map((c) => {
+    const old = apiConditions.find((a) => a.type === c.type);
+    return old && old.status === c.status && old.lastTransitionTime ? { ...c, lastTransitionTime: old.lastTransitionTime } : c;
+  });
+  const { conditions: _mine, ...rest } = mine;
+  const conditions = [...kept, ...own];
+  return conditions.length > 0 ? { ...rest, conditions } : rest;
+}
+
+/** A JSON merge patch from `api` to `next`: fields the kubelet no longer reports are removed. */
+function statusPatch(api: PodStatus | undefined, next: PodStatus): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...next };
+  for (const k of Object.keys(api ?? {})) if (!(k in next)) patch[k] = null;
+  return patch;
+}
 
 /** Writes pod statuses to the API server. */
 export class ApiStatusManager {
@@ -29,6 +57,7 @@ export class ApiStatusManager {
       this.entries.set(uid, e);
     }
     e.status = status;
+    e.api = target.status;
     this.flush(e);
   }
 
@@ -47,23 +76,24 @@ export class ApiStatusManager {
 
   private flush(e: Entry): void {
     if (e.inFlight) return;
-    const body = JSON.stringify(e.status);
+    const next = mergePodStatus(e.api, e.status);
+    const body = JSON.stringify(next);
     if (body === e.sent && !e.deleteWhenSent) return;
     e.inFlight = true;
-    void this.write(e, body).finally(() => {
+    void this.write(e, next, body).finally(() => {
       e.inFlight = false;
       // Whatever arrived meanwhile (or a failed write, after write's pause) goes out now.
       if (this.entries.get(e.uid) === e) this.flush(e);
     });
   }
 
-  private async write(e: Entry, body: string): Promise<void> {
+  private async write(e: Entry, next: PodStatus, body: string): Promise<void> {
     const path = `/api/v1/namespaces/${e.ns}/pods/${e.name}`;
     try {
       if (body !== e.sent) {
         await this.api.request({
           method: "PATCH", path: `${path}/status`, contentType: "application/merge-patch+json",
-          body: { metadata: { uid: e.uid }, status: e.status },
+          body: { metadata: { uid: e.uid }, status: statusPatch(e.api, next) },
         });
         e.sent = body;
       }

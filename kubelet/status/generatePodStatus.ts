@@ -22,8 +22,11 @@ export interface PodStatusInputs {
   previous?: PodStatus;
   syncErrors?: ReadonlyMap<string, ContainerSyncError>;
   probes?: (containerName: string) => ContainerProbeState;
-  /** A pod-level terminal verdict (e.g. DeadlineExceeded, admission failure). */
-  podFailure?: { reason: string; message: string };
+  /**
+   * A pod-level terminal verdict (e.g. DeadlineExceeded, or an admission failure, which upstream's
+   * rejectPod reports as phase, reason and "Pod " + message only).
+   */
+  podFailure?: { reason: string; message: string; rejectedAtAdmission?: boolean };
 }
 
 const isoFromMs = (ms: number) => (ms > 0 ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z") : undefined);
@@ -166,6 +169,11 @@ function withTransitionTimes(conds: PodCondition[], previous: PodCondition[] | u
 
 /** The pod's status as the kubelet reports it. */
 export function generatePodStatus(pod: Pod, rt: PodRuntimeStatus, inputs: PodStatusInputs): PodStatus {
+  const failure = inputs.podFailure;
+  if (failure?.rejectedAtAdmission) {
+    // Nothing of the pod ever ran: no conditions, container statuses, IPs or QoS class.
+    return { phase: "Failed", reason: failure.reason, message: `Pod ${failure.message}`, startTime: inputs.previous?.startTime ?? inputs.now };
+  }
   const initSpecs = pod.spec.initContainers ?? [];
   const init = containerStatuses(pod, rt, initSpecs, true, inputs);
   const app = containerStatuses(pod, rt, pod.spec.containers, false, inputs);

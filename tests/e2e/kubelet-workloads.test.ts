@@ -9,13 +9,15 @@ import * as assert from "uvu/assert";
 import { parse } from "yaml";
 import type { Pod } from "../../bindings/kube/types.ts";
 import { eventually } from "../integration/support/eventually.ts";
-import { createNamespace, deleteNamespace, getNode, listPods, mustRequest, recordWatch, waitPod, type CoreEvent } from "./support/apiObjects.ts";
+import { createNamespace, deleteNamespace, getNode, listPods, mustRequest, recordWatch, waitPod, type CoreEvent, type Recording } from "./support/apiObjects.ts";
 import { kubectl } from "./support/cluster.ts";
 import { ClusterKubelet } from "./support/clusterKubelet.ts";
 import { BUSYBOX, podObject, READY_FILE_PROBE, shContainer, TRAPPING_SLEEPER } from "./support/testPods.ts";
 
 let k: ClusterKubelet;
 let ns: string;
+/** Every change of the Deployment's pods, from before they were created. */
+let webWatch: Recording<Pod> | undefined;
 
 test.before(async () => {
   k = await ClusterKubelet.create({ prefix: "kts-work" });
@@ -24,6 +26,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
+  webWatch?.stop();
   await k.cleanup();
   await deleteNamespace(ns);
 });
@@ -54,6 +57,7 @@ const deployment = (replicas: number) => ({
 test("kubectl apply of a 3-replica Deployment: the scheduler places the pods on this node; Running and Ready in kubectl get pods", async () => {
   const d = deployment(3);
   d.metadata.namespace = ns;
+  webWatch = recordWatch<Pod>(`/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`);
   await kubectl(["apply", "-f", "-"], JSON.stringify(d));
   const rows = await eventually("3 pods 1/1 Running", async () => {
     const r = await kubectlPods("app=web");
@@ -76,6 +80,9 @@ test("kubectl get pod -o yaml: status has upstream's shape (conditions, containe
     assert.match(c.lastTransitionTime!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.is(c.reason, undefined, `${c.type} has no reason when True`);
   }
+  // PodScheduled keeps the time the scheduler wrote.
+  const bySched = webWatch!.events.map((e) => e.object).find((p) => p.metadata.uid === pod.metadata.uid && p.status?.conditions?.some((c) => c.type === "PodScheduled"));
+  assert.is(st.conditions![3]!.lastTransitionTime, bySched!.status!.conditions!.find((c) => c.type === "PodScheduled")!.lastTransitionTime);
   assert.is(st.hostIP, node.status!.addresses!.find((a) => a.type === "InternalIP")!.address);
   assert.match(st.podIP!, /^10\.88\.\d+\.\d+$/);
   assert.equal(st.podIPs, [{ ip: st.podIP }]);

@@ -111,4 +111,9 @@ test("a pod-level failure sets phase Failed with its reason", () => {
   assert.is(s.reason, "DeadlineExceeded");
 });
 
+test("a pod refused at admission reports only phase, reason, 'Pod ' + message and startTime (upstream rejectPod)", () => {
+  const s = generatePodStatus(pod(), rt([]), { ...inputs, podFailure: { reason: "OutOfcpu", message: "Node didn't have enough resource: cpu, requested: 9000, used: 0, capacity: 2000", rejectedAtAdmission: true } });
+  assert.equal(s, { phase: "Failed", reason: "OutOfcpu", message: "Pod Node didn't have enough resource: cpu, requested: 9000, used: 0, capacity: 2000", startTime: NOW });
+});
+
 test.run();
