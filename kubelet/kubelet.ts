@@ -78,6 +78,8 @@ export class Kubelet {
   private readonly syncDeps: SyncPodDeps;
   private readonly listeners = new Set<(pod: Pod) => void>();
   private readonly terminatedListeners = new Set<(pod: Pod) => void>();
+  /** When each pod's last sync ended (a later relist is fresh enough to sync from). */
+  private readonly lastSynced = new Map<string, number>();
   private started = false;
   private gcTimer?: () => void;
   /** Host leftovers seen by the previous GC pass (removed when seen again). */
@@ -226,11 +228,25 @@ export class Kubelet {
   }
 
   private async syncOne(uid: string): Promise<void> {
+    try {
+      await this.syncRecord(uid);
+    } finally {
+      if (this.records.has(uid)) this.lastSynced.set(uid, this.parts.clock.now());
+    }
+  }
+
+  private async syncRecord(uid: string): Promise<void> {
     const rec = this.records.get(uid);
     if (!rec) return this.terminate(uid);
     const { pod } = rec;
     const p = this.parts;
-    const rt = await this.reader.readPod(uid, pod.metadata.name!, pod.metadata.namespace!);
+    // A relist that started after this pod's last sync is as good as a fresh read.
+    const synced = this.lastSynced.get(uid);
+    const listed = synced === undefined ? undefined : this.pleg.statusNewerThan(uid, synced);
+    const rt = listed
+      ? listed.status ?? { uid, name: pod.metadata.name!, namespace: pod.metadata.namespace!, sandboxes: [], containers: [] }
+      : await this.reader.readPod(uid, pod.metadata.name!, pod.metadata.namespace!);
+    let changed = true;
     const now = p.clock.now();
     if (!rec.podFailure && pod.spec.activeDeadlineSeconds !== undefined && rec.status?.startTime) {
       const started = Date.parse(rec.status.startTime);
@@ -255,6 +271,7 @@ export class Kubelet {
       } else {
         const ctx: ActionContext = { hash: p.hash, probe: (name) => p.probes?.actionVerdict(uid, name) ?? {} };
         const result = await syncPod(this.syncDeps, pod, rt, ctx);
+        changed = result.changed;
         rec.errors = result.errors;
         if (result.retryAfterMs !== undefined) this.workers.updateAfter(uid, result.retryAfterMs);
       }
@@ -264,7 +281,7 @@ export class Kubelet {
       }
     }
     if (this.records.get(uid) !== rec) return;
-    const fresh = await this.reader.readPod(uid, pod.metadata.name!, pod.metadata.namespace!);
+    const fresh = changed ? await this.reader.readPod(uid, pod.metadata.name!, pod.metadata.namespace!) : rt;
     p.probes?.containerStarted?.(pod, fresh);
     this.updateStatus(rec, fresh);
     if (pod.metadata.deletionTimestamp !== undefined && !fresh.containers.some((c) => c.state === "running" || c.state === "created")) {
@@ -317,6 +334,7 @@ export class Kubelet {
     await removePodFiles(p.fs, p.cgroups, p.paths, fresh, pod, p.log);
     p.probes?.podRemoved?.(uid);
     this.removed.delete(uid);
+    this.lastSynced.delete(uid);
     this.workers.forget(uid);
     this.pleg.wake();
   }

@@ -40,6 +40,8 @@ export interface SyncPodResult {
   errors: Map<string, ContainerSyncError>;
   /** Milliseconds until a back-off expires and the pod should be synced again. */
   retryAfterMs?: number;
+  /** False when the sync found nothing to do (the runtime state it read is still current). */
+  changed: boolean;
 }
 
 /** Upstream's format.Pod: name_namespace(uid). */
@@ -54,8 +56,10 @@ function subjectOf(pod: Pod, container?: Container, init = false): EventSubject 
 
 /** Runs one sync of `pod` given what the runtime holds for it. */
 export async function syncPod(deps: SyncPodDeps, pod: Pod, rt: PodRuntimeStatus, ctx: ActionContext): Promise<SyncPodResult> {
-  const result: SyncPodResult = { errors: new Map() };
   const actions = computePodActions(pod, rt, ctx);
+  const changed = actions.killPod || actions.createSandbox || actions.containersToKill.length > 0 ||
+    actions.initContainersToStart.length > 0 || actions.containersToStart.length > 0;
+  const result: SyncPodResult = { errors: new Map(), changed };
   if (actions.killPod) {
     await killPod(deps, pod, rt);
     if (!actions.createSandbox) return result;
