@@ -5,12 +5,10 @@
  */
 import type { Host } from "../../kubelet/ports/host.ts";
 import { nodeCgroups } from "../node/cgroups.ts";
-import { connectApi } from "../node/apiConnect.ts";
 import { connectCri } from "../node/cri.ts";
-import { readNodeHostFacts } from "../node/nodeSystemInfo.ts";
 import { grpcHealthCheck } from "../node/grpcHealth.ts";
+import { nodeConnectApi, nodeMachine } from "../node/host.ts";
 import { nodeNet } from "../node/net.ts";
-import { defaultHostIP, defaultNodeName, machineCapacity } from "../node/nodeFacts.ts";
 import { denoClock } from "./clock.ts";
 import { loadCoreBytes } from "./coreWasm.ts";
 import { denoFs } from "./fs.ts";
@@ -26,15 +24,9 @@ export const denoHost: Host = {
   serve: denoServe,
   cgroups: nodeCgroups(),
   mounter: denoMounter,
-  machine: {
-    nodeName: defaultNodeName, hostIP: defaultHostIP, capacity: machineCapacity,
-    nodeFacts: (hostname, internalIP) => readNodeHostFacts({ hostname, internalIP }),
-  },
+  machine: nodeMachine,
   connectCri: (endpoint) => connectCri(endpoint),
-  connectApi: async (o) => {
-    const conn = await connectApi(o);
-    return { api: conn.api, resetConnections: () => conn.api.resetConnections(), close: () => conn.close() };
-  },
+  connectApi: nodeConnectApi,
   grpcHealth: grpcHealthCheck,
   coreBytes: loadCoreBytes,
   cwd: () => Deno.cwd(),

@@ -14,6 +14,18 @@ import { nodeNet } from "./net.ts";
 import { defaultHostIP, defaultNodeName, machineCapacity } from "./nodeFacts.ts";
 import { nodeServe } from "./serve.ts";
 
+/** This machine's facts, read through Node's os/fs modules (the Deno host uses them too). */
+export const nodeMachine: Host["machine"] = {
+  nodeName: defaultNodeName, hostIP: defaultHostIP, capacity: machineCapacity,
+  nodeFacts: (hostname, internalIP) => readNodeHostFacts({ hostname, internalIP }),
+};
+
+/** The API connection (bootstrap, rotation) on node:https (the Deno host uses it too). */
+export const nodeConnectApi: NonNullable<Host["connectApi"]> = async (o) => {
+  const conn = await connectApi(o);
+  return { api: conn.api, resetConnections: () => conn.api.resetConnections(), close: () => conn.close() };
+};
+
 /** Node as the kubelet's host. */
 export const nodeHost: Host = {
   name: "node",
@@ -23,15 +35,9 @@ export const nodeHost: Host = {
   serve: nodeServe,
   cgroups: nodeCgroups(),
   mounter: nodeMounter,
-  machine: {
-    nodeName: defaultNodeName, hostIP: defaultHostIP, capacity: machineCapacity,
-    nodeFacts: (hostname, internalIP) => readNodeHostFacts({ hostname, internalIP }),
-  },
+  machine: nodeMachine,
   connectCri: (endpoint) => connectCri(endpoint),
-  connectApi: async (o) => {
-    const conn = await connectApi(o);
-    return { api: conn.api, resetConnections: () => conn.api.resetConnections(), close: () => conn.close() };
-  },
+  connectApi: nodeConnectApi,
   grpcHealth: grpcHealthCheck,
   coreBytes: loadCoreBytes,
   cwd: () => process.cwd(),
