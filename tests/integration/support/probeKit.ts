@@ -137,11 +137,13 @@ export class PodTimeline {
 
   constructor(private readonly k: KubeletProcess, private readonly intervalMs = 150) {}
 
+  /** Starts polling; returns the timeline. */
   start(): this {
     this.timer = setInterval(() => void this.poll(), this.intervalMs);
     return this;
   }
 
+  /** Stops polling (snapshots stay readable). */
   stop(): void {
     clearInterval(this.timer);
   }
