@@ -7,7 +7,14 @@ import type { Container, Pod } from "../../bindings/kube/types.ts";
 import { latestContainer, type PodRuntimeStatus, type RuntimeContainer } from "./podRuntimeStatus.ts";
 
 /** A running container to stop, with the reason recorded in the Killing event. */
-export interface ContainerToKill { id: string; name: string; reason: string; message: string }
+export interface ContainerToKill {
+  id: string;
+  name: string;
+  reason: string;
+  message: string;
+  /** The probe whose failure caused the kill (its terminationGracePeriodSeconds applies), if any. */
+  probe?: "livenessProbe" | "startupProbe";
+}
 
 /** The actions of one pod sync. */
 export interface PodActions {
@@ -53,12 +60,11 @@ function initDone(pod: Pod, rt: PodRuntimeStatus): boolean {
 }
 
 /** Why a running container must be killed, or undefined to keep it. */
-function killReason(pod: Pod, c: Container, latest: RuntimeContainer, ctx: ActionContext): { reason: string; message: string } | undefined {
+function killReason(c: Container, latest: RuntimeContainer, ctx: ActionContext): Omit<ContainerToKill, "id" | "name"> | undefined {
   if (latest.hash !== ctx.hash(c)) return { reason: "Killing", message: `Container ${c.name} definition changed, will be restarted` };
   const p = ctx.probe(c.name);
-  if (p.livenessFailed) return { reason: "Killing", message: `Container ${c.name} failed liveness probe, will be restarted` };
-  if (p.startupFailed) return { reason: "Killing", message: `Container ${c.name} failed startup probe, will be restarted` };
-  void pod;
+  if (p.livenessFailed) return { reason: "Killing", message: `Container ${c.name} failed liveness probe, will be restarted`, probe: "livenessProbe" };
+  if (p.startupFailed) return { reason: "Killing", message: `Container ${c.name} failed startup probe, will be restarted`, probe: "startupProbe" };
   return undefined;
 }
 
@@ -113,7 +119,7 @@ export function computePodActions(pod: Pod, rt: PodRuntimeStatus, ctx: ActionCon
         actions.initContainersToStart.push(i);
         return actions;
       }
-      const kill = killReason(pod, c, latest, ctx);
+      const kill = killReason(c, latest, ctx);
       if (kill) {
         actions.containersToKill.push({ id: latest.id, name: c.name, ...kill });
         actions.initContainersToStart.push(i);
@@ -140,7 +146,7 @@ export function computePodActions(pod: Pod, rt: PodRuntimeStatus, ctx: ActionCon
       if (shouldRestart(latest, restartPolicy)) actions.containersToStart.push(i);
       return;
     }
-    const kill = killReason(pod, c, latest, ctx);
+    const kill = killReason(c, latest, ctx);
     if (!kill) {
       keep++;
       return;

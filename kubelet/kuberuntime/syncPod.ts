@@ -67,7 +67,9 @@ export async function syncPod(deps: SyncPodDeps, pod: Pod, rt: PodRuntimeStatus,
     const podIP = rt.sandboxes[0]?.ips[0];
     await Promise.all(actions.containersToKill.map((k) => {
       const c = rt.containers.find((x) => x.id === k.id)!;
-      const probeGrace = (pod.spec.containers.find((s) => s.name === k.name)?.livenessProbe?.terminationGracePeriodSeconds);
+      // A probe-caused kill uses that probe's terminationGracePeriodSeconds when it sets one.
+      const spec = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((s) => s.name === k.name);
+      const probeGrace = k.probe ? spec?.[k.probe]?.terminationGracePeriodSeconds : undefined;
       return killContainer(deps, pod, c, k.message, probeGrace ?? podGracePeriodSeconds(pod), podIP);
     }));
   }

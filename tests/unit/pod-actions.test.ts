@@ -122,4 +122,13 @@ test("a succeeded OnFailure pod with init containers gets no new sandbox once it
   assert.equal(failedApp.initContainersToStart, [0]);
 });
 
+test("a probe-caused kill names its probe; a spec change names none", () => {
+  const liveness = computePodActions(pod(), rt([ctr("app", "running")]), { ...ctx, probe: () => ({ livenessFailed: true }) });
+  assert.is(liveness.containersToKill[0]!.probe, "livenessProbe");
+  const startup = computePodActions(pod(), rt([ctr("app", "running")]), { ...ctx, probe: () => ({ startupFailed: true }) });
+  assert.is(startup.containersToKill[0]!.probe, "startupProbe");
+  const spec = computePodActions(pod(), rt([ctr("app", "running", { hash: "old" })]), ctx);
+  assert.is(spec.containersToKill[0]!.probe, undefined);
+});
+
 test.run();
