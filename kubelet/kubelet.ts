@@ -26,6 +26,8 @@ import { syncPod, type RuntimeConfigs, type SyncPodDeps } from "./kuberuntime/sy
 import type { VolumeManager } from "./volumemanager/volumeManager.ts";
 import { generatePodStatus, type ContainerProbeState, type ContainerSyncError } from "./status/generatePodStatus.ts";
 
+const isTerminal = (phase: string | undefined) => phase === "Succeeded" || phase === "Failed";
+
 /** Everything the kubelet is built from. */
 export interface KubeletParts {
   nodeName: string;
@@ -119,8 +121,10 @@ export class Kubelet {
         continue;
       }
       this.removed.delete(uid);
-      const admitted = [...this.records.values()].map((r) => r.pod);
-      const failure = this.parts.resources.admit(pod, admitted);
+      // Admission counts only active pods (upstream filterOutTerminatedPods); a pod that is
+      // already terminal is not admitted again.
+      const active = [...this.records.values()].filter((r) => !r.podFailure && !isTerminal(r.status?.phase) && !isTerminal(r.pod.status?.phase)).map((r) => r.pod);
+      const failure = isTerminal(pod.status?.phase) ? undefined : this.parts.resources.admit(pod, active);
       this.records.set(uid, { pod, errors: new Map(), podFailure: failure });
       if (failure) this.parts.events.event({ kind: "Pod", name: pod.metadata.name!, namespace: pod.metadata.namespace, uid }, "Warning", failure.reason, failure.message);
       this.parts.log.info(2, "pod added", { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, podUID: uid });
