@@ -96,6 +96,8 @@ export function startClusterMode(o: ClusterModeOptions): ClusterMode {
       }
       kubelet.setPods("api", pods);
       mirrors.setMirrors(mirrorPods);
+      // Status someone else wrote over ours (e.g. the node lifecycle controller) is written again.
+      for (const p of [...pods, ...mirrorPods]) statuses.observe(p);
       // A mirror pod that just appeared gets its static pod's latest status.
       for (const p of latest.values()) if (isStatic(p)) publish(p);
     },

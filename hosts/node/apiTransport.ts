@@ -8,7 +8,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { WatchDecoder } from "../../kubelet/apiclient/watchDecoder.ts";
 import type { ApiConnectionSettings } from "../../kubelet/config/kubeconfig.ts";
 import type { Logger } from "../../kubelet/log.ts";
-import { ApiError, type ApiRequest, type ApiResponse, type ApiStatus, type ApiTransport, type WatchEvent } from "../../kubelet/ports/api.ts";
+import { ApiError, ApiUnreachableError, type ApiRequest, type ApiResponse, type ApiStatus, type ApiTransport, type WatchEvent } from "../../kubelet/ports/api.ts";
 import { KUBERNETES_VERSION, VERSION } from "../../kubelet/version.ts";
 
 /** Options of the Node transport; every field has a default. */
@@ -144,7 +144,7 @@ export class NodeApiTransport implements ApiTransport {
       r.on("error", (err) => {
         clearTimeout(timer);
         if (req.signal?.aborted) reject(new Error(`${what}: aborted`));
-        else reject(new Error(`${what}: cannot reach the API server at ${this.server}: ${err.message}`));
+        else reject(new ApiUnreachableError(`${what}: cannot reach the API server at ${this.server}: ${err.message}`, (err as NodeJS.ErrnoException).code));
       });
       r.end(payload);
     });
@@ -210,7 +210,7 @@ export class NodeApiTransport implements ApiTransport {
           if (!res.complete) finish(new Error(`${what}: stream from ${this.server} closed before its end`));
         });
       });
-      r.on("error", (err) => finish(new Error(`${what}: cannot reach the API server at ${this.server}: ${err.message}`)));
+      r.on("error", (err) => finish(new ApiUnreachableError(`${what}: cannot reach the API server at ${this.server}: ${err.message}`, (err as NodeJS.ErrnoException).code)));
       r.end();
     });
   }

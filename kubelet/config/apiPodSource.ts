@@ -6,7 +6,7 @@
  */
 import type { Pod, PodList } from "../../bindings/kube/types.ts";
 import type { Logger } from "../log.ts";
-import { isApiError, type ApiTransport, type WatchEvent } from "../ports/api.ts";
+import { isApiError, isConnectionRefused, type ApiTransport, type WatchEvent } from "../ports/api.ts";
 import type { Clock } from "../ports/clock.ts";
 
 /** The annotation that marks a mirror pod (its value is the static pod's config hash). */
@@ -93,14 +93,23 @@ export function startApiPodSource(o: ApiPodSourceOptions): ApiPodSource {
   void (async () => {
     let backoffMs = 800;
     while (!stopped) {
+      let watching = false;
       try {
         if (resourceVersion === "") await list();
+        watching = true;
         await watch();
         backoffMs = 800;
       } catch (err) {
         if (stopped) break;
         if (isApiError(err, 410)) {
           resourceVersion = "";
+          continue;
+        }
+        if (watching && isConnectionRefused(err)) {
+          // Upstream's reflector: the API server is down or restarting; re-watch from the same
+          // resourceVersion every second, without a relist or growing back-off.
+          o.log.info(4, "pod watch: connection refused; retrying in 1 s", {});
+          await o.clock.sleep(1000);
           continue;
         }
         o.log.warn("pod list/watch failed; retrying", { err: err instanceof Error ? err.message : String(err), retryInMs: backoffMs });

@@ -32,6 +32,19 @@ export class ApiError extends Error {
   }
 }
 
+/** The API server could not be reached; `code` is the system error (e.g. ECONNREFUSED) when known. */
+export class ApiUnreachableError extends Error {
+  override readonly name = "ApiUnreachableError";
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
+}
+
+/** True when nothing listens at the API server's address (it is down or restarting). */
+export function isConnectionRefused(err: unknown): boolean {
+  return err instanceof ApiUnreachableError && err.code === "ECONNREFUSED";
+}
+
 /** True for an ApiError with the given HTTP status. */
 export function isApiError(err: unknown, status?: number): err is ApiError {
   return err instanceof ApiError && (status === undefined || err.status === status);

@@ -9,7 +9,26 @@ import type { Logger } from "../log.ts";
 import { isApiError, type ApiTransport } from "../ports/api.ts";
 import type { Clock } from "../ports/clock.ts";
 
-interface Entry { ns: string; name: string; uid: string; status: PodStatus; api?: PodStatus; sent?: string; inFlight: boolean; deleteWhenSent: boolean }
+interface Entry {
+  ns: string; name: string; uid: string; status: PodStatus; api?: PodStatus; sent?: string; inFlight: boolean; deleteWhenSent: boolean;
+  /** resourceVersion our last write produced: older copies seen later are not news. */
+  sentVersion?: number;
+  /** When the status was last re-written because the API server's copy differed. */
+  reconciledAt: number;
+  cancelCheck?: () => void;
+}
+
+/** Upstream's status manager reconciles pods whose API status drifted every 10 s (syncBatch). */
+const RECONCILE_PERIOD_MS = 10_000;
+
+/** The kubelet-owned parts of a status that a reconcile compares (upstream isPodStatusByKubeletEqual, coarser). */
+function kubeletView(s: PodStatus | undefined): string {
+  return JSON.stringify([
+    s?.phase, s?.reason, s?.podIP,
+    (s?.conditions ?? []).filter((c) => KUBELET_CONDITIONS.has(c.type)).map((c) => [c.type, c.status]).sort(),
+    [...(s?.initContainerStatuses ?? []), ...(s?.containerStatuses ?? [])].map((c) => [c.name, c.ready, c.restartCount, c.containerID, c.started, Object.keys(c.state ?? {})]),
+  ]);
+}
 
 /** The pod conditions the kubelet owns (upstream kubetypes.PodConditionsByKubelet). */
 const KUBELET_CONDITIONS = new Set(["PodScheduled", "Ready", "Initialized", "ContainersReady"]);
@@ -53,7 +72,7 @@ export class ApiStatusManager {
     const uid = target.metadata.uid!;
     let e = this.entries.get(uid);
     if (!e) {
-      e = { ns: target.metadata.namespace!, name: target.metadata.name!, uid, status, inFlight: false, deleteWhenSent: false };
+      e = { ns: target.metadata.namespace!, name: target.metadata.name!, uid, status, inFlight: false, deleteWhenSent: false, reconciledAt: -Infinity };
       this.entries.set(uid, e);
     }
     e.status = status;
@@ -69,8 +88,38 @@ export class ApiStatusManager {
     this.flush(e);
   }
 
+  /**
+   * The API server's current copy of a pod the kubelet writes status for (from the watch). When its
+   * kubelet-owned status differs from what the kubelet last wrote — someone else wrote it, e.g. the
+   * node lifecycle controller marking the pods of an unreachable node not ready — the kubelet's
+   * status is written again, at most every 10 s per pod (upstream needsReconcile in syncBatch).
+   */
+  observe(apiPod: Pod): void {
+    const e = this.entries.get(apiPod.metadata.uid!);
+    if (!e || e.sent === undefined || e.deleteWhenSent) return;
+    const version = Number(apiPod.metadata.resourceVersion);
+    if (e.sentVersion !== undefined && Number.isFinite(version) && version < e.sentVersion) return;
+    e.api = apiPod.status;
+    e.cancelCheck?.();
+    e.cancelCheck = undefined;
+    if (kubeletView(apiPod.status) === kubeletView(JSON.parse(e.sent) as PodStatus)) return;
+    const wait = e.reconciledAt + RECONCILE_PERIOD_MS - this.clock.now();
+    if (wait > 0) {
+      e.cancelCheck = this.clock.setTimer(wait, () => {
+        e.cancelCheck = undefined;
+        this.observe({ ...apiPod, metadata: { ...apiPod.metadata, resourceVersion: undefined } });
+      });
+      return;
+    }
+    this.log.info(3, "pod status differs on the API server; writing it again", { pod: `${e.ns}/${e.name}` });
+    e.reconciledAt = this.clock.now();
+    e.sent = undefined;
+    this.flush(e);
+  }
+
   /** Forgets a pod (its object is gone). */
   forget(uid: string): void {
+    this.entries.get(uid)?.cancelCheck?.();
     this.entries.delete(uid);
   }
 
@@ -91,11 +140,13 @@ export class ApiStatusManager {
     const path = `/api/v1/namespaces/${e.ns}/pods/${e.name}`;
     try {
       if (body !== e.sent) {
-        await this.api.request({
+        const res = await this.api.request<Pod>({
           method: "PATCH", path: `${path}/status`, contentType: "application/merge-patch+json",
           body: { metadata: { uid: e.uid }, status: statusPatch(e.api, next) },
         });
         e.sent = body;
+        const version = Number(res.body?.metadata?.resourceVersion);
+        if (Number.isFinite(version)) e.sentVersion = version;
       }
       if (e.deleteWhenSent) {
         await this.api.request({ method: "DELETE", path, body: { kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: 0, preconditions: { uid: e.uid } } });

@@ -53,4 +53,32 @@ test("the patch removes status fields the kubelet no longer reports (a rejected 
   });
 });
 
+test("a status someone else overwrote (the node lifecycle controller's Ready=False) is written again, at most every 10 s", async () => {
+  const api = recordingApi();
+  const t = fakeClock();
+  const m = new ApiStatusManager(api, t.clock, silentLogger);
+  const pod: Pod = { metadata: { name: "p", namespace: "ns", uid: "u1", resourceVersion: "5" }, spec: { containers: [] }, status: { phase: "Pending" } };
+  m.setStatus(pod, mine());
+  await settle();
+  assert.is(api.sent.length, 1);
+  const written = (api.sent[0]!.body as { status: PodStatus }).status;
+  // The watch shows our own write: nothing to do.
+  m.observe({ ...pod, status: written });
+  await settle();
+  assert.is(api.sent.length, 1);
+  // The lifecycle controller marks the pod not ready: ours goes out again.
+  const notReady = { ...written, conditions: written.conditions!.map((c) => (c.type === "Ready" ? { ...c, status: "False" as const } : c)) };
+  m.observe({ ...pod, status: notReady });
+  await settle();
+  assert.is(api.sent.length, 2);
+  assert.is((api.sent[1]!.body as { status: PodStatus }).status.conditions!.find((c) => c.type === "Ready")!.status, "True");
+  // Overwritten again right away: the next write waits for the 10 s period.
+  m.observe({ ...pod, status: notReady });
+  await settle();
+  assert.is(api.sent.length, 2);
+  await t.advance(10_000);
+  await settle();
+  assert.is(api.sent.length, 3);
+});
+
 test.run();

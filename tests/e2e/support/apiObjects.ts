@@ -98,7 +98,7 @@ export function recordWatch<T>(path: string): Recording<T> {
   const c = adminCredentials();
   const url = new URL(`${path}${path.includes("?") ? "&" : "?"}watch=1`, c.server);
   const events: RecordedEvent<T>[] = [];
-  const req = request(url, { ca: c.ca, cert: c.cert, key: c.key, headers: { accept: "application/json" } }, (res) => {
+  const req = request(url, { ca: c.ca, cert: c.cert, key: c.key, agent: false, headers: { accept: "application/json" } }, (res) => {
     let buf = "";
     res.setEncoding("utf8");
     res.on("data", (d: string) => {

@@ -41,7 +41,7 @@ export function apiRequest(method: string, path: string, body?: unknown): Promis
   const c = adminCredentials();
   const url = new URL(path, c.server);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, ca: c.ca, cert: c.cert, key: c.key, timeout: 30_000, headers: { "content-type": "application/json", accept: "application/json" } }, (res) => {
+    const req = request(url, { method, ca: c.ca, cert: c.cert, key: c.key, timeout: 30_000, agent: false, headers: { "content-type": "application/json", accept: "application/json" } }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (text += d));

@@ -103,7 +103,10 @@ export class ClusterKubelet {
     };
   }
 
-  /** Starts the process and waits until its API answers (it has connected and synced its pods). */
+  /**
+   * Starts the process and waits until its API answers (it has connected and synced its pods).
+   * Its log level is KTS_E2E_KUBELET_V (default 2).
+   */
   async start(timeoutMs = 60_000): Promise<void> {
     this.starts++;
     const args = ["--import", "tsx", join(ROOT, "hosts/node/main.ts"),
@@ -111,7 +114,7 @@ export class ClusterKubelet {
       "--container-runtime-endpoint", CRI_ENDPOINT,
       "--hostname-override", this.nodeName,
       "--root-dir", this.rootDir,
-      "--v", "2",
+      "--v", process.env.KTS_E2E_KUBELET_V ?? "2",
       ...(this.bootstrap ? ["--bootstrap-kubeconfig", this.bootstrapKubeconfig] : []),
       "--kubeconfig", this.kubeconfig];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, KTS_POD_LOGS_DIR: this.podLogsDir } });
@@ -180,7 +183,7 @@ export class ClusterKubelet {
     if (this.running()) {
       const list = await apiRequest("GET", `/api/v1/pods?fieldSelector=spec.nodeName=${this.nodeName}`).catch(() => undefined);
       const pods = list?.status === 200 ? (JSON.parse(list.body).items as Pod[]) : [];
-      for (const p of pods) await apiRequest("DELETE", `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, { gracePeriodSeconds: 1 }).catch(() => undefined);
+      for (const p of pods) await apiRequest("DELETE", `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}?gracePeriodSeconds=1`).catch(() => undefined);
       await eventually("the kubelet to remove its pods", async () => ((await sandboxes()).length === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 }).catch(() => undefined);
     }
     await this.stop("SIGKILL");
