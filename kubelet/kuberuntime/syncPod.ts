@@ -14,6 +14,7 @@ import type { ImageManager } from "../images/imageManager.ts";
 import type { Fs } from "../ports/fs.ts";
 import type { ContainerSyncError } from "../status/generatePodStatus.ts";
 import { computePodActions, type ActionContext } from "./computePodActions.ts";
+import { sandboxStartGate, type ConcurrencyGate } from "./concurrencyGate.ts";
 import { killContainer, killPod, podGracePeriodSeconds, type KillDeps } from "./podKiller.ts";
 import { latestContainer, type PodRuntimeStatus, type RuntimeContainer } from "./podRuntimeStatus.ts";
 import { runtimeErrorMessage, runtimeErrorText } from "./runtimeErrorText.ts";
@@ -33,6 +34,8 @@ export interface SyncPodDeps extends KillDeps {
   images: ImageManager;
   configs: RuntimeConfigs;
   crashBackoff: Backoff;
+  /** Bounds concurrent RunPodSandbox calls; default: one gate per runtime connection (sandboxStartGate). */
+  sandboxStarts?: ConcurrencyGate;
 }
 
 /** The outcome of one sync: errors per container and when to look again. */
@@ -87,7 +90,10 @@ export async function syncPod(deps: SyncPodDeps, pod: Pod, rt: PodRuntimeStatus,
     for (const w of madeSandbox.warnings) deps.events.event(subjectOf(pod), "Warning", w.reason, w.message);
     try {
       await deps.fs.mkdirp(sandboxConfig.logDirectory!);
-      sandboxId = await deps.cri.runPodSandbox(sandboxConfig, pod.spec.runtimeClassName ?? "", { timeoutMs: 4 * 60_000 });
+      // at most a few sandboxes start at once (see concurrencyGate.ts): in a burst, pods come up one
+      // after another instead of all together at the end
+      const gate = deps.sandboxStarts ?? sandboxStartGate(deps.cri, deps.clock);
+      sandboxId = await gate.run(() => deps.cri.runPodSandbox(sandboxConfig, pod.spec.runtimeClassName ?? "", { timeoutMs: 4 * 60_000 }));
       const st = await deps.cri.podSandboxStatus(sandboxId);
       const net = st.status?.network;
       podIPs = net?.ip ? [net.ip, ...net.additionalIps.map((x) => x.ip)] : [];
