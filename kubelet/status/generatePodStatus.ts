@@ -179,6 +179,9 @@ export function generatePodStatus(pod: Pod, rt: PodRuntimeStatus, inputs: PodSta
   const app = containerStatuses(pod, rt, pod.spec.containers, false, inputs);
   let phase = podPhase(pod, init, app);
   if (inputs.podFailure) phase = "Failed";
+  // Upstream refuses "illegal phase transitions": a terminal phase already reported stays.
+  const before = inputs.previous?.phase;
+  if ((before === "Succeeded" || before === "Failed") && phase !== before) phase = before;
   const initialized = readinessCondition("Initialized", initSpecs.map((c) => c.name), init, phase, "ContainersNotInitialized", "incomplete");
   const containersReady = readinessCondition("ContainersReady", pod.spec.containers.map((c) => c.name), app, phase, "ContainersNotReady", "unready");
   const ready: PodCondition = { ...containersReady, type: "Ready" };

@@ -10,7 +10,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { machineCapacity } from "../../hosts/node/nodeFacts.ts";
 import { eventually } from "../integration/support/eventually.ts";
-import { createNamespace, deleteNamespace, eventsAbout, getLease, getNode, mustRequest, readyCondition, waitNodeReady, waitPod } from "./support/apiObjects.ts";
+import { createNamespace, deleteNamespace, eventsAbout, getLease, getNode, getPod, mustRequest, readyCondition, waitNodeReady, waitPod } from "./support/apiObjects.ts";
 import { kubectl } from "./support/cluster.ts";
 import { ClusterKubelet } from "./support/clusterKubelet.ts";
 import { podObject, READY_FILE_PROBE, shContainer, TRAPPING_SLEEPER } from "./support/testPods.ts";
@@ -112,8 +112,10 @@ async function runSleeper(name: string): Promise<{ uid: string; containerID: str
   return { uid: pod.metadata.uid!, containerID: pod.status!.containerStatuses![0]!.containerID! };
 }
 
-test("SIGTERM and restart: the running container is adopted, not restarted, and the node stays Ready", async () => {
+test("SIGTERM and restart: the running container is adopted, not restarted, a completed pod stays Succeeded, and the node stays Ready", async () => {
   const before = await runSleeper("sigterm");
+  await mustRequest("POST", `/api/v1/namespaces/${ns}/pods`, podObject(ns, "done", k.placement(), [shContainer("main", "exit 0")], { automountServiceAccountToken: false, restartPolicy: "Never" }));
+  await waitPod(ns, "done", "Succeeded", (p) => p.status?.phase === "Succeeded", 30_000, () => k.output());
   const ids = (await k.containers()).map((c) => c.id).sort();
   await k.stop("SIGTERM");
   await k.start();
@@ -124,18 +126,23 @@ test("SIGTERM and restart: the running container is adopted, not restarted, and 
   const pod = await waitPod(ns, "sigterm", "Ready", (p) => p.status?.conditions?.find((c) => c.type === "Ready")?.status === "True");
   assert.is(pod.status!.containerStatuses![0]!.containerID, before.containerID);
   assert.is(pod.status!.containerStatuses![0]!.restartCount, 0);
+  const done = (await getPod(ns, "done"))!;
+  assert.is(done.status!.phase, "Succeeded");
+  assert.is(done.status!.containerStatuses![0]!.state.terminated?.exitCode, 0);
 });
 
 test("SIGKILL: the node lifecycle controller marks the node Unknown; the restarted kubelet makes it Ready again (NodeReady) and restarts no container", async () => {
   const before = await runSleeper("sigkill");
   const ids = (await k.containers()).map((c) => c.id).sort();
+  const runningBefore = (await k.containers()).filter((c) => c.state === "CONTAINER_RUNNING").map((c) => c.id).sort();
   await k.stop("SIGKILL");
   const down = await waitNodeReady(k.nodeName, "Unknown", 60_000);
   assert.is(readyCondition(down)!.reason, "NodeStatusUnknown");
   assert.is(readyCondition(down)!.message, "Kubelet stopped posting node status.");
   // The lifecycle controller marks the node's pods not ready.
   await waitPod(ns, "sigkill", "Ready=False from the node lifecycle controller", (p) => p.status?.conditions?.find((c) => c.type === "Ready")?.status === "False", 30_000);
-  assert.ok((await k.containers()).every((c) => c.state === "CONTAINER_RUNNING"), "containers keep running without the kubelet");
+  const stillRunning = (await k.containers()).filter((c) => c.state === "CONTAINER_RUNNING").map((c) => c.id).sort();
+  assert.equal(stillRunning, runningBefore, "the running containers keep running without the kubelet");
 
   await k.start();
   const up = await waitNodeReady(k.nodeName, "True", 30_000, () => k.output());

@@ -116,4 +116,11 @@ test("a pod refused at admission reports only phase, reason, 'Pod ' + message an
   assert.equal(s, { phase: "Failed", reason: "OutOfcpu", message: "Pod Node didn't have enough resource: cpu, requested: 9000, used: 0, capacity: 2000", startTime: NOW });
 });
 
+test("a terminal phase already reported stays, whatever the runtime shows now (upstream illegal phase transition)", () => {
+  // e.g. a restarted kubelet whose Succeeded pod's containers were garbage-collected
+  const s = generatePodStatus(pod({ restartPolicy: "Never" }), { ...rt([]), sandboxes: [] }, { ...inputs, previous: { phase: "Succeeded", startTime: NOW } });
+  assert.is(s.phase, "Succeeded");
+  assert.is(cond(s, "Ready").reason, "PodCompleted");
+});
+
 test.run();
