@@ -105,6 +105,17 @@ test("a volume this kubelet cannot mount (nfs to an unreachable server): FailedM
   await eventually("FailedMount counted again", async () => ((await eventsAbout(ns, "Pod", "nfs")).find((e) => e.reason === "FailedMount")!.count > 1 ? true : undefined), { timeoutMs: 20_000, intervalMs: 500 });
   const pod = await waitPod(ns, "nfs", "Pending", (p) => p.status?.phase === "Pending");
   assert.is(waitingReason(pod), "ContainerCreating");
+  // Upstream's shape for a pod waiting for its volumes: no sandbox yet, so no pod IP.
+  const st = pod.status!;
+  assert.equal(st.conditions!.map((c) => [c.type, c.status, c.reason ?? ""]), [
+    ["Initialized", "True", ""], ["Ready", "False", "ContainersNotReady"], ["ContainersReady", "False", "ContainersNotReady"], ["PodScheduled", "True", ""],
+  ]);
+  assert.ok(st.hostIP, "hostIP");
+  assert.is(st.podIP, undefined);
+  assert.is(st.qosClass, "BestEffort");
+  const cs = st.containerStatuses![0]!;
+  assert.equal(Object.keys(cs).sort(), ["image", "imageID", "lastState", "name", "ready", "restartCount", "started", "state"]);
+  assert.equal([cs.imageID, cs.ready, cs.started, cs.restartCount], ["", false, false, 0]);
   assert.equal(await kubectlRow("nfs"), ["0/1", "ContainerCreating", "0"]);
   assert.ok(!(await k.containers()).some((c) => c.podUid === pod.metadata.uid), "no container created");
   await goodPodUnaffected();
