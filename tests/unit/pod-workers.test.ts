@@ -2,27 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { silentLogger } from "../../kubelet/log.ts";
 import { PodWorkers } from "../../kubelet/podWorkers.ts";
-import type { Clock } from "../../kubelet/ports/clock.ts";
-
-/** A fake clock whose timers fire only when the test advances time. */
-function fakeClock() {
-  let now = 0;
-  const timers: { at: number; fn: () => void; live: boolean }[] = [];
-  const clock: Clock = {
-    now: () => now,
-    setTimer(ms, fn) {
-      const t = { at: now + ms, fn, live: true };
-      timers.push(t);
-      return () => (t.live = false);
-    },
-    sleep: async () => {},
-  };
-  const advance = (ms: number) => {
-    now += ms;
-    for (const t of timers) if (t.live && t.at <= now) { t.live = false; t.fn(); }
-  };
-  return { clock, advance };
-}
+import { fakeClock } from "./support/fakeTime.ts";
 
 test("syncs of one pod never overlap and updates during a sync coalesce into one more sync", async () => {
   let active = 0, maxActive = 0, calls = 0;
@@ -64,10 +44,10 @@ test("updateAfter keeps the earliest delayed request", async () => {
   const w = new PodWorkers(async () => { calls++; }, clock, silentLogger);
   w.updateAfter("a", 10_000);
   w.updateAfter("a", 5_000);
-  advance(5_000);
+  await advance(5_000);
   await w.idle("a");
   assert.is(calls, 1);
-  advance(10_000);
+  await advance(10_000);
   await w.idle("a");
   assert.is(calls, 1);
 });

@@ -5,9 +5,9 @@
  * all against the shared containerd and the testbed control plane.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { freePort } from "../../integration/support/kubeletProcess.ts";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,16 +25,6 @@ export const CRI_ENDPOINT = process.env.KTS_CRI_ENDPOINT ?? `unix://${ENV}/rt/co
 /** The taint key every e2e kubelet registers with (value: its node name). */
 export const E2E_TAINT_KEY = "kts-e2e";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 /** How the kubelet joins the cluster. */
 export interface ClusterKubeletOptions {

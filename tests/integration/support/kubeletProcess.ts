@@ -14,7 +14,8 @@ import { CRI_ENDPOINT } from "./cri.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
-function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that was free a moment ago (for kubelet API ports in tests). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, "127.0.0.1", () => {
