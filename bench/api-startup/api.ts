@@ -244,6 +244,17 @@ export class ApiMonitor {
     clearTimeout(this.timer);
   }
 
+  /** Resolves once the API server has been healthy for `settleMs` (rejects after `timeoutMs`). */
+  async waitHealthy(settleMs = 10_000, timeoutMs = 15 * 60_000): Promise<void> {
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      const last = this.outages.at(-1);
+      if (!last || (last.to !== undefined && now() - last.to >= settleMs)) return;
+      if (now() > deadline) throw new Error(`the API server is still unavailable after ${timeoutMs / 60_000} min (${last.why})`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
   /** The outages overlapping [t0 - 10 s, t1] (an open one counts up to now; clients need a few seconds to reconnect after one). */
   overlapping(t0: number, t1: number): string[] {
     return this.outages.filter((o) => o.from <= t1 && (o.to ?? now()) >= t0 - 10_000).map((o) => o.why);

@@ -144,6 +144,7 @@ async function runSeq(k: BenchKubelet, tag: string, sa: boolean): Promise<Scenar
     if (i >= 2 * N) throw new Error(`${res.scenario}: too many measurements disturbed by API server outages`);
     // a random pause so creations do not phase-lock with the kubelets' periodic loops (relist, status)
     await sleep(300 + Math.random() * 1000);
+    await monitor.waitHealthy();
     const r = await createPod(`${tag}-${sa ? "sa" : "nosa"}-${i}`, k.nodeName, sa);
     let failure: unknown;
     try {
@@ -159,6 +160,7 @@ async function runSeq(k: BenchKubelet, tag: string, sa: boolean): Promise<Scenar
     if (why.length) {
       res.discarded.push({ why, pods: [r] });
       console.log(`  ${k.label} ${res.scenario} ${r.name}: discarded, the API server was down meanwhile (${why.join("; ")})`);
+      await monitor.waitHealthy();
       await cleanNamespace();
       continue;
     }
@@ -173,12 +175,14 @@ async function runBurst(k: BenchKubelet, tag: string, sa: boolean, session: Sess
   const res: ScenarioResult = { scenario: sa ? "burst-sa" : "burst-nosa", pods: [], discarded: [] };
   for (let attempt = 0; ; attempt++) {
     await sleep(2000);
+    await monitor.waitHealthy();
     const t0 = now();
     const prefix = `${tag}-b${sa ? "sa" : "nosa"}${attempt ? `${attempt}` : ""}`;
     let failure: unknown;
-    const pods = await Promise.all(Array.from({ length: BURST }, (_, i) => createPod(`${prefix}-${i}`, k.nodeName, sa)));
+    let pods: PodResult[] = [];
     let allReadyMs: number | undefined;
     try {
+      pods = await Promise.all(Array.from({ length: BURST }, (_, i) => createPod(`${prefix}-${i}`, k.nodeName, sa)));
       await Promise.all(pods.map((r) => watcher.waitFor(r.name, "ready", WAIT_MS)));
       pods.forEach(fill);
       allReadyMs = Math.max(...pods.map((r) => r.t_ready!)) - t0;
@@ -189,6 +193,7 @@ async function runBurst(k: BenchKubelet, tag: string, sa: boolean, session: Sess
     if (why.length && attempt < 3) {
       res.discarded.push({ why, pods, allReadyMs });
       console.log(`  ${k.label} ${res.scenario}: discarded, the API server was down meanwhile (${why.join("; ")}); again`);
+      await monitor.waitHealthy();
       await cleanNamespace();
       continue;
     }
@@ -211,15 +216,19 @@ async function runBurst(k: BenchKubelet, tag: string, sa: boolean, session: Sess
     await sleep(1000);
   }
   const td = now();
-  await deletePods(res.pods);
+  let deleteFailure: unknown;
+  await deletePods(res.pods).catch((e) => (deleteFailure = e));
   res.pods.forEach(fill);
-  res.allGoneMs = Math.max(...res.pods.map((r) => watcher.traces.get(r.name)!.goneAt!)) - td;
+  res.allGoneMs = Math.max(...res.pods.map((r) => watcher.traces.get(r.name)?.goneAt ?? NaN)) - td;
   const why = monitor.overlapping(td, now());
+  if (deleteFailure && !why.length) throw deleteFailure;
   if (why.length) {
     // start figures stand; delete figures of this burst do not
     for (const r of res.pods) delete r.delete_ms;
     res.allGoneMs = undefined;
     console.log(`  ${k.label} ${res.scenario}: delete figures dropped, the API server was down meanwhile (${why.join("; ")})`);
+    await monitor.waitHealthy();
+    await cleanNamespace();
   } else {
     console.log(`  ${k.label} ${res.scenario}: all gone ${r1(res.allGoneMs)} ms after the deletes; delete->gone p50 ${r1(summarize(res.pods.map((r) => r.delete_ms!)).median)} ms`);
   }
@@ -230,36 +239,53 @@ async function runSession(k: BenchKubelet, rep: number): Promise<Session> {
   const session: Session = { kubelet: k.label, rep, describe: k.describe(), pid: -1, scenarios: [], loadavg: { before: loadavg() } };
   console.log(`== rep ${rep}: ${k.describe()}`);
   const tag = `${k.label === "upstream" ? "up" : k.label === "kubelet-ts" ? "kts" : "base"}-r${rep}-${Date.now().toString(36).slice(-4)}`;
-  try {
+  const startKubelet = async () => {
+    await monitor.waitHealthy();
     await cleanNamespace();
-    let t0 = now();
-    try {
-      await k.start();
-    } catch (err) {
-      if (!monitor.overlapping(t0, now()).length) throw err;
-      console.log(`  ${k.label}: start disturbed by an API server outage; starting again`);
-      await k.stop().catch(() => {});
-      await sleep(5000);
-      t0 = now();
-      await k.start();
-    }
+    const t0 = now();
+    await k.start();
     session.pid = k.pid();
     session.nodeReadyMs = now() - t0;
     console.log(`  ${k.label} pid ${session.pid}: node ${k.nodeName} Ready ${r1(session.nodeReadyMs)} ms after start`);
+  };
+  let restarts = 0;
+  let next = 0;
+  let t0 = now();
+  try {
+    await startKubelet();
     await sleep(10_000);
     session.idle = await procstat(session.pid, IDLE_S);
+    const why = monitor.overlapping(t0, now());
+    if (why.length) session.idle.raw += ` (API server down meanwhile: ${why.join("; ")})`;
     console.log(`  ${k.label} idle: ${session.idle.raw}`);
-    for (const sc of SCENARIOS) {
-      if (sc === "seq-nosa") session.scenarios.push(await runSeq(k, tag, false));
-      else if (sc === "seq-sa") session.scenarios.push(await runSeq(k, tag, true));
-      else if (sc === "burst-nosa") session.scenarios.push(await runBurst(k, tag, false, session, false));
-      else if (sc === "burst-sa") session.scenarios.push(await runBurst(k, tag, true, session, true));
+    while (next < SCENARIOS.length) {
+      const sc = SCENARIOS[next]!;
+      t0 = now();
+      try {
+        if (sc === "seq-nosa") session.scenarios.push(await runSeq(k, `${tag}${restarts || ""}`, false));
+        else if (sc === "seq-sa") session.scenarios.push(await runSeq(k, `${tag}${restarts || ""}`, true));
+        else if (sc === "burst-nosa") session.scenarios.push(await runBurst(k, `${tag}${restarts || ""}`, false, session, false));
+        else if (sc === "burst-sa") session.scenarios.push(await runBurst(k, `${tag}${restarts || ""}`, true, session, true));
+        next++;
+      } catch (err) {
+        // an API server outage in the middle (other tests): restart the kubelet and redo this scenario
+        const why = monitor.overlapping(t0, now());
+        if (!why.length || restarts >= 3) throw err;
+        restarts++;
+        console.log(`  ${k.label} ${sc}: failed during an API server outage (${err instanceof Error ? err.message : err}); restarting the kubelet and repeating ${sc}`);
+        await monitor.waitHealthy();
+        await cleanNamespace().catch(() => {});
+        await k.stop().catch(() => {});
+        await cleanNamespace(true).catch(() => {});
+        await startKubelet();
+      }
     }
   } catch (err) {
     session.error = err instanceof Error ? err.message : String(err);
     console.error(`  ${k.label} rep ${rep} FAILED: ${session.error}`);
   } finally {
     session.loadavg.after = loadavg();
+    await monitor.waitHealthy(2000).catch(() => {});
     await cleanNamespace().catch(() => {});
     await k.stop().catch((e) => console.error(`  stopping ${k.label}: ${e instanceof Error ? e.message : e}`));
     await cleanNamespace(true).catch(() => {});
@@ -353,9 +379,9 @@ async function main(): Promise<void> {
   const started = new Date();
   console.log(`# api-startup ${started.toISOString()} host: ${cpus().length} cpus, load ${loadavg().map((x) => x.toFixed(2)).join(" ")}; reps=${REPS} n=${N} burst=${BURST}`);
   console.log(`# commit ${(await sh("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]).catch(() => "?")).trim()}${(await sh("git", ["-C", ROOT, "status", "--porcelain", "--untracked-files=no"]).catch(() => "")).trim() ? " (+ uncommitted changes in the tree)" : ""}`);
+  monitor.start();
   await ensureNamespace();
   await watcher.start();
-  monitor.start();
   const sessions: Session[] = [];
   let stopping = false;
   const onSignal = () => {
