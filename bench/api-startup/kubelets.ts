@@ -163,13 +163,13 @@ export class UpstreamKubelet implements BenchKubelet {
   }
 
   describe(): string {
-    return `upstream kubelet ${join(this.o.k8sBin, "kubelet")} via scripts/env/upstream-kubelet-up.sh (--v=${this.o.verbosity}, --cgroup-root=/kts-bench-up)`;
+    return `upstream kubelet ${join(this.o.k8sBin, "kubelet")} via scripts/env/upstream-kubelet-up.sh (--v=${this.o.verbosity}, --cgroup-root=/kts-bench-up${process.env.UPSTREAM_EXTRA_ARGS ? ` ${process.env.UPSTREAM_EXTRA_ARGS}` : ""})`;
   }
 
   private env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return {
       ...process.env, KTS_ENV: this.o.benchEnv, K8S_BIN: this.o.k8sBin, KUBELET_V: String(this.o.verbosity),
-      KUBELET_EXTRA_ARGS: `--cgroup-root=/kts-bench-up --register-with-taints=${BENCH_TAINT}=true:NoSchedule`, ...extra,
+      KUBELET_EXTRA_ARGS: `--cgroup-root=/kts-bench-up --register-with-taints=${BENCH_TAINT}=true:NoSchedule ${process.env.UPSTREAM_EXTRA_ARGS ?? ""}`.trim(), ...extra,
     };
   }
 
