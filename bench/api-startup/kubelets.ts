@@ -11,8 +11,8 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort } from "../../tests/integration/support/kubeletProcess.ts";
 import { AdminApi, now } from "./api.ts";
 
 export const BENCH_TAINT = "kts-bench";
@@ -37,16 +37,6 @@ export function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 /** Resolves when node `name` is Ready=True with a heartbeat written at or after `since` (ms). */
 export async function waitNodeReady(api: AdminApi, name: string, since: number, timeoutMs: number, alive: () => boolean): Promise<number> {
