@@ -1,6 +1,7 @@
 // Differential property test: random sequences of probe operations (add, remove, restart, due,
 // report, including invalid and stale calls) give identical outputs on core.wasm and the twin.
 import { readFileSync } from "node:fs";
+import { fnv1a32 } from "../../kubelet/kuberuntime/containerHash.ts";
 import fc from "fast-check";
 import { test } from "uvu";
 import { instantiateCore } from "../../bindings/core/load.ts";
@@ -153,16 +154,12 @@ test(`wasm and twin probe schedulers agree on ${RUNS} random operation sequences
   );
 });
 
-/** FNV-1a (32-bit) of a string, as hex: a short digest of everything a run observed. */
-function fnv1a(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, "0");
-}
+/** A short hex digest of everything a run observed. */
+const digestOf = (text: string) => fnv1a32(new TextEncoder().encode(text)).toString(16).padStart(8, "0");
 
 test("a fixed-seed probe run observes the same outputs on every host (golden digest)", () => {
   const runs = fc.sample(fc.array(opArb, { minLength: 20, maxLength: 40, size: "large" }), { seed: 20261122, numRuns: 200 });
-  const digest = fnv1a(runs.map((ops) => drive(new WasmProbeScheduler(core, { seed: 42, kubeletStartedAt: 5000 }), ops).join("\n")).join("\n"));
+  const digest = digestOf(runs.map((ops) => drive(new WasmProbeScheduler(core, { seed: 42, kubeletStartedAt: 5000 }), ops).join("\n")).join("\n"));
   if (digest !== GOLDEN) throw new Error(`digest ${digest}, expected ${GOLDEN} (Node and Deno must agree; update GOLDEN only on a deliberate change)`);
 });
 
