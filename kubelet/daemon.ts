@@ -92,7 +92,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
       certDir: `${rootDir}/pki`, nodeName, log, rotateCertificates: config.rotateCertificates,
     });
   }
-  const eventSink = conn ? new ApiEventSink(conn.api, nodeName, log) : undefined;
+  const eventSink = conn ? new ApiEventSink(conn.api, nodeName, log, clock, { qps: config.eventRecordQPS, burst: config.eventBurst }) : undefined;
   const events = new MemoryEventRecorder(() => clock.now(), log, 1000, eventSink && ((e) => eventSink.send(e)));
   const volumes = new VolumeManager({
     fs, mounter: host.mounter, objects: conn ? apiObjectSource(conn.api) : standaloneObjectSource, clock, log, events, rootDir, clusterDomain: config.clusterDomain,

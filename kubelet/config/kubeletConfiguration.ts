@@ -63,6 +63,9 @@ export interface KubeletConfiguration {
   /** Upstream a (dockershim) flag, not a config field; accepted here so standalone setups can tune it. */
   imagePullProgressDeadlineMs: number;
   serializeImagePulls: boolean;
+  /** Event creations per second (0 = unlimited) and the burst allowed above it. */
+  eventRecordQPS: number;
+  eventBurst: number;
   /** Signal -> threshold, e.g. `memory.available: "100Mi"`; replaces the defaults entirely when given. */
   evictionHard: Record<string, string>;
   kubeReserved: Record<string, string>;
@@ -172,6 +175,8 @@ export function parseKubeletConfiguration(text: string, file: string): ParsedKub
     nodeLeaseDurationSeconds: r.int("nodeLeaseDurationSeconds", 40, 1),
     imagePullProgressDeadlineMs: r.duration("imagePullProgressDeadline", 60_000),
     serializeImagePulls: r.bool("serializeImagePulls", true),
+    eventRecordQPS: r.int("eventRecordQPS", 5, 0, true), // a pointer upstream: 0 means unlimited
+    eventBurst: r.int("eventBurst", 10, 0),
     evictionHard: r.strMap("evictionHard", DEFAULT_EVICTION_HARD),
     kubeReserved: r.strMap("kubeReserved", {}),
     systemReserved: r.strMap("systemReserved", {}),

@@ -1,14 +1,26 @@
 /**
  * Posts kubelet events to the API server as core/v1 Events, as upstream's event broadcaster does:
  * a repeated event (same object, reason, message) PATCHes the count and lastTimestamp of the event
- * already posted; a spam filter per object (burst 25, one token per 5 minutes) drops floods.
+ * already posted; a spam filter per object (burst 25, one token per 5 minutes) drops floods; the
+ * requests themselves go out at most `eventRecordQPS` per second after a burst of `eventBurst`
+ * (upstream's event client rate limiter: they wait, in order), and at most 1,000 wait (upstream's
+ * broadcaster queue; more are dropped).
  */
 import type { Logger } from "../log.ts";
 import type { ApiTransport } from "../ports/api.ts";
+import type { Clock } from "../ports/clock.ts";
 import type { KubeletEvent } from "./recorder.ts";
 
 const BURST = 25;
 const REFILL_MS = 5 * 60_000;
+/** Events waiting to be posted beyond this are dropped. */
+export const EVENT_QUEUE_LIMIT = 1000;
+
+/** The event client's request rate: KubeletConfiguration eventRecordQPS (0 = unlimited) and eventBurst. */
+export interface EventRateLimit { qps: number; burst: number }
+
+/** Upstream's v1beta1 defaults: 5 events per second after a burst of 10. */
+export const DEFAULT_EVENT_RATE_LIMIT: EventRateLimit = { qps: 5, burst: 10 };
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
@@ -17,8 +29,38 @@ export class ApiEventSink {
   private readonly posted = new Map<string, { name: string; namespace: string }>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private queue: Promise<void> = Promise.resolve();
+  private waiting = 0;
+  private dropped = 0;
+  /** Request tokens of the client rate limiter and when they were last counted. */
+  private tokens: number;
+  private tokensAt: number;
 
-  constructor(private readonly api: ApiTransport, private readonly nodeName: string, private readonly log: Logger) {}
+  constructor(private readonly api: ApiTransport, private readonly nodeName: string, private readonly log: Logger,
+    private readonly clock: Clock, private readonly rate: EventRateLimit = DEFAULT_EVENT_RATE_LIMIT) {
+    this.tokens = Math.max(1, rate.burst);
+    this.tokensAt = clock.now();
+  }
+
+  /** Events queued and not yet posted. */
+  get pending(): number {
+    return this.waiting;
+  }
+
+  /** Waits until the client rate limiter lets one more request go. */
+  private async takeRequestToken(): Promise<void> {
+    if (this.rate.qps <= 0) return;
+    const burst = Math.max(1, this.rate.burst);
+    for (;;) {
+      const now = this.clock.now();
+      this.tokens = Math.min(burst, this.tokens + ((now - this.tokensAt) / 1000) * this.rate.qps);
+      this.tokensAt = now;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      await this.clock.sleep(Math.ceil(((1 - this.tokens) / this.rate.qps) * 1000));
+    }
+  }
 
   private allow(objectKey: string, now: number): boolean {
     let b = this.buckets.get(objectKey);
@@ -36,9 +78,23 @@ export class ApiEventSink {
     const objectKey = `${s.kind}/${s.namespace ?? ""}/${s.name}/${s.uid ?? ""}`;
     if (!this.allow(objectKey, e.lastTimestamp)) return;
     const eventKey = `${objectKey}/${s.fieldPath ?? ""}/${e.type}/${e.reason}/${e.message}`;
-    this.queue = this.queue.then(() => this.post(e, eventKey)).catch((err) => {
-      this.log.info(2, "event not posted", { reason: e.reason, err: err instanceof Error ? err.message : String(err) });
-    });
+    if (this.waiting >= EVENT_QUEUE_LIMIT) {
+      if (this.dropped++ % 100 === 0) this.log.error("event queue full, dropping events", { limit: EVENT_QUEUE_LIMIT, dropped: this.dropped });
+      return;
+    }
+    this.waiting++;
+    this.queue = this.queue
+      .then(() => this.takeRequestToken())
+      .then(() => this.post(e, eventKey))
+      .catch((err) => {
+        this.log.info(2, "event not posted", { reason: e.reason, err: err instanceof Error ? err.message : String(err) });
+      })
+      .finally(() => this.waiting--);
+  }
+
+  /** Resolves when every event queued so far was posted or given up. */
+  flushed(): Promise<void> {
+    return this.queue;
   }
 
   private async post(e: KubeletEvent, eventKey: string): Promise<void> {

@@ -33,6 +33,8 @@ test("an empty KubeletConfiguration gets the upstream v1.20 defaults", () => {
   assert.is(config.nodeLeaseDurationSeconds, 40);
   assert.is(config.runtimeRequestTimeoutMs, 120_000);
   assert.is(config.serializeImagePulls, true);
+  assert.is(config.eventRecordQPS, 5);
+  assert.is(config.eventBurst, 10);
   assert.equal(config.evictionHard, {
     "memory.available": "100Mi", "nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%",
   });
@@ -46,6 +48,13 @@ test("an empty KubeletConfiguration gets the upstream v1.20 defaults", () => {
   assert.is(config.authorization.mode, "Webhook");
   assert.is(config.shutdownGracePeriodMs, 0);
   assert.equal(defaultKubeletConfiguration(), config);
+});
+
+test("eventRecordQPS 0 means unlimited (a pointer field upstream); eventBurst 0 takes the default", () => {
+  const { config } = parse("eventRecordQPS: 0\neventBurst: 0");
+  assert.is(config.eventRecordQPS, 0);
+  assert.is(config.eventBurst, 10);
+  assert.throws(() => parse("eventRecordQPS: -1"), /eventRecordQPS: expected an integer >= 0/);
 });
 
 test("given values override the defaults, durations become milliseconds", () => {
