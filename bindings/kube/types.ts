@@ -308,3 +308,33 @@ export interface List<T> {
 }
 
 export type PodList = List<Pod>;
+
+/** A port of a Service; only the first may be unnamed (API validation). */
+export interface ServicePort {
+  name?: string;
+  protocol?: "TCP" | "UDP" | "SCTP";
+  port: number;
+  targetPort?: number | string;
+  nodePort?: number;
+  appProtocol?: string;
+}
+
+export interface ServiceSpec {
+  type?: "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName";
+  /** The virtual IP; "None" for a headless service, empty for ExternalName. */
+  clusterIP?: string;
+  clusterIPs?: string[];
+  ports?: ServicePort[];
+  selector?: Record<string, string>;
+  externalName?: string;
+}
+
+/** A core/v1 Service, as the kubelet reads it for service link environment variables. */
+export interface Service {
+  apiVersion?: "v1";
+  kind?: "Service";
+  metadata: ObjectMeta;
+  spec: ServiceSpec;
+}
+
+export type ServiceList = List<Service>;
