@@ -2,7 +2,9 @@
  * kube-apiserver stopped for 60 s under a running kubelet-ts: its pods keep running, and once the
  * API server is back the kubelet resumes node status, the Lease, pod status writes and the pod
  * watch, restarting nothing. Only kube-apiserver is stopped; scripts/env/cluster-up.sh (idempotent)
- * starts it again.
+ * starts it again. Afterwards kube-controller-manager is restarted too, so later tests get a healthy
+ * control plane: after a lone API server restart its 1.20 token controller was seen taking over a
+ * minute to give a new namespace's service account its token, and pods cannot be created until then.
  */
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -31,6 +33,7 @@ test.before(async () => {
 
 test.after(async () => {
   await clusterUp().catch(() => undefined); // never leave the API server down
+  await stopComponent("kube-controller-manager").then(clusterUp).catch((err) => console.error(`restarting kube-controller-manager: ${(err as Error).message}`));
   await k.cleanup();
   await deleteNamespace(ns);
 });
@@ -52,14 +55,15 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Stops kube-apiserver (only it) and waits until its process is gone: SIGTERM, then SIGKILL after
- * 5 s (its graceful shutdown waits for long-running requests to time out, up to a minute).
+ * Stops one control-plane process started by cluster-up.sh and waits until it is gone: SIGTERM,
+ * then SIGKILL after 5 s (kube-apiserver's graceful shutdown waits for long-running requests to
+ * time out, up to a minute).
  */
-async function stopApiServer(): Promise<void> {
-  const pid = Number(readFileSync(`${ENV}/pids/kube-apiserver.pid`, "utf8").trim());
+async function stopComponent(name: string): Promise<void> {
+  const pid = Number(readFileSync(`${ENV}/pids/${name}.pid`, "utf8").trim());
   process.kill(pid, "SIGTERM");
-  await eventually("kube-apiserver to exit on SIGTERM", () => (alive(pid) ? undefined : true), { timeoutMs: 5_000, intervalMs: 100 }).catch(() => process.kill(pid, "SIGKILL"));
-  await eventually("kube-apiserver to exit", () => (alive(pid) ? undefined : true), { timeoutMs: 10_000, intervalMs: 100 });
+  await eventually(`${name} to exit on SIGTERM`, () => (alive(pid) ? undefined : true), { timeoutMs: 5_000, intervalMs: 100 }).catch(() => process.kill(pid, "SIGKILL"));
+  await eventually(`${name} to exit`, () => (alive(pid) ? undefined : true), { timeoutMs: 10_000, intervalMs: 100 });
 }
 
 const isReady = (p: Pod) => p.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
@@ -74,7 +78,7 @@ test("60 s without the API server: pods keep running; afterwards status, Lease a
   const containersBefore = (await k.containers()).map((c) => c.id).sort();
   const renewedBefore = (await getLease(k.nodeName))!.spec!.renewTime!;
 
-  await stopApiServer();
+  await stopComponent("kube-apiserver");
   const downAt = Date.now();
   // The outage is the behaviour under test: it lasts 60 s whatever happens.
   await new Promise((r) => setTimeout(r, OUTAGE_MS));

@@ -74,11 +74,18 @@ export async function eventsAbout(ns: string, kind: string, name: string): Promi
   return (await mustRequest<{ items: CoreEvent[] }>("GET", `/api/v1/namespaces/${ns}/events?fieldSelector=${sel}`)).items;
 }
 
-/** Creates a namespace `kts-<prefix>-<random>` and waits for its default service account. */
+/**
+ * Creates a namespace `kts-<prefix>-<random>` and waits until its default service account has its
+ * token secret: before that, kube-apiserver 1.20 refuses pods that mount the token ("No API token
+ * found for service account").
+ */
 export async function createNamespace(prefix: string): Promise<string> {
   const name = `kts-${prefix}-${randomBytes(3).toString("hex")}`;
   await mustRequest("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
-  await eventually(`serviceaccount ${name}/default`, () => getJson(`/api/v1/namespaces/${name}/serviceaccounts/default`), { timeoutMs: 30_000, intervalMs: 200 });
+  await eventually(`serviceaccount ${name}/default with its token`, async () => {
+    const sa = await getJson<{ secrets?: { name: string }[] }>(`/api/v1/namespaces/${name}/serviceaccounts/default`);
+    return sa?.secrets?.length ? sa : undefined;
+  }, { timeoutMs: 90_000, intervalMs: 200 });
   return name;
 }
 
