@@ -1,10 +1,12 @@
 /**
  * Cluster mode: connects the kubelet to the API server — the node agent (Node object, status,
- * Lease), the API pod source, mirror pods for static pods, pod status writes, the final delete of
- * terminated pods, and events.
+ * Lease), the API pod source, the service cache for service link variables, mirror pods for static
+ * pods, pod status writes, the final delete of terminated pods, and events.
  */
 import type { Pod } from "../bindings/kube/types.ts";
 import { startApiPodSource } from "./config/apiPodSource.ts";
+import { startApiServiceSource } from "./config/apiServiceSource.ts";
+import { serviceEnvVarMap } from "./envvars/serviceEnv.ts";
 import type { KubeletConfiguration } from "./config/kubeletConfiguration.ts";
 import type { Kubelet } from "./kubelet.ts";
 import type { Logger } from "./log.ts";
@@ -39,10 +41,19 @@ export interface ClusterModeOptions {
 export interface ClusterMode {
   /** Feeds the static pods (file source) so their mirror pods follow them. */
   setStaticPods(pods: Pod[]): void;
-  /** Resolves after the first pod list from the API server was applied. */
+  /**
+   * Resolves after the first pod list from the API server was applied and the first service list
+   * was stored (or SERVICE_SYNC_WAIT_MS passed without it), so the first containers get their
+   * service link variables.
+   */
   readonly synced: Promise<void>;
+  /** The service link variables of `pod` from the service cache (upstream getServiceEnvVarMap). */
+  serviceEnv(pod: Pod): Record<string, string>;
   stop(): Promise<void>;
 }
+
+/** How long the first sync waits for the service list before containers start without it. */
+export const SERVICE_SYNC_WAIT_MS = 5000;
 
 const isStatic = (p: Pod) => p.metadata.annotations?.["kubernetes.io/config.source"] === "file";
 
@@ -84,6 +95,19 @@ export function startClusterMode(o: ClusterModeOptions): ClusterMode {
     if (!isStatic(pod)) statuses.deleteWhenDone(pod);
   });
 
+  const services = startApiServiceSource({ api, clock: o.clock, log });
+  let cancelServiceWait = () => {};
+  const servicesSynced = new Promise<void>((resolve) => {
+    cancelServiceWait = o.clock.setTimer(SERVICE_SYNC_WAIT_MS, () => {
+      log.warn("services not listed yet; containers start without service link variables until they are", { waitedMs: SERVICE_SYNC_WAIT_MS });
+      resolve();
+    });
+    void services.synced.then(() => {
+      cancelServiceWait();
+      resolve();
+    });
+  });
+
   const source = startApiPodSource({
     api, nodeName: o.nodeName, clock: o.clock, log,
     onPods: (pods, mirrorPods) => {
@@ -104,12 +128,15 @@ export function startClusterMode(o: ClusterModeOptions): ClusterMode {
   });
 
   return {
-    synced: source.synced,
+    synced: Promise.all([source.synced, servicesSynced]).then(() => undefined),
+    serviceEnv: (pod) => serviceEnvVarMap(services.services(), pod.metadata.namespace ?? "", pod.spec.enableServiceLinks),
     setStaticPods(pods) {
       mirrors.setStaticPods(pods);
     },
     async stop() {
       source.stop();
+      services.stop();
+      cancelServiceWait();
       offStatus();
       offTerminated();
       await agent.stop();

@@ -101,6 +101,8 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     resyncPeriodMs: config.syncFrequencyMs,
   });
   let wake: (uid: string) => void = () => {};
+  // Started after the kubelet it feeds; containers are created only once it is (kubelet.start()).
+  let cluster: ClusterMode | undefined;
   const seed = new DataView(host.randomBytes(4).buffer).getUint32(0);
   // KTS_PROBE_STATS_SECONDS=N logs probe runs and their lateness every N seconds (benchmarks, tuning).
   const probeStatsSeconds = Number(host.env("KTS_PROBE_STATS_SECONDS") ?? 0);
@@ -126,6 +128,8 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
       fs, resources, paths, nodeName, hostIP, uniqueId: () => hex(host.randomBytes(4)),
       dns: { clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostResolvConf },
       volumes,
+      // Standalone mode has no services, like upstream without a serviceLister.
+      serviceEnv: (pod) => cluster?.serviceEnv(pod) ?? {},
     }),
     hooks: new HandlerRunner(cri, (url, headers, t) => net.httpGet(url, headers, t), clock),
     hash: hashContainer,
@@ -149,7 +153,6 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     host.print(`${new Date(clock.now()).toISOString()}\t${line}`);
   });
 
-  let cluster: ClusterMode | undefined;
   if (conn) {
     const c = conn;
     const toAmounts = (cpu: number, mem: number, eph: number, pods: number) => ({ cpuMilli: cpu, memoryBytes: mem, ephemeralStorageBytes: eph, pods });

@@ -28,6 +28,8 @@ export interface RuntimeConfigOptions {
   uniqueId: () => string;
   /** Volume mounts, /etc/hosts and env ConfigMap/Secret lookups; without it containers get none. */
   volumes?: Pick<VolumeManager, "containerMounts" | "envLookups">;
+  /** The service link variables `pod` sees (cluster mode); without it containers get none, as standalone upstream. */
+  serviceEnv?(pod: Pod): Readonly<Record<string, string>>;
 }
 
 /** RuntimeConfigs for this node. */
@@ -46,7 +48,7 @@ export function createRuntimeConfigs(o: RuntimeConfigOptions): RuntimeConfigs {
     async container(pod: Pod, container: Container, opts) {
       const lookups = o.volumes ? await o.volumes.envLookups(pod, container) : undefined;
       if (lookups && "error" in lookups) return { error: { reason: "CreateContainerConfigError", message: lookups.error } };
-      const env = makeContainerEnv(pod, container, { hostIP: o.hostIP, podIP: opts.podIPs[0], podIPs: opts.podIPs, ...lookups });
+      const env = makeContainerEnv(pod, container, { hostIP: o.hostIP, podIP: opts.podIPs[0], podIPs: opts.podIPs, serviceEnv: o.serviceEnv?.(pod), ...lookups });
       let mounts: Awaited<ReturnType<VolumeManager["containerMounts"]>> = { mounts: [] };
       // An environment error refuses the container first (upstream builds env before mounts).
       if (o.volumes && env.errors.length === 0) mounts = await o.volumes.containerMounts(pod, container, { env: env.env, podIPs: opts.podIPs });
