@@ -7,6 +7,20 @@ let tmpCounter = 0;
 export const denoFs: Fs = {
   readFile: (path) => Deno.readFile(path),
   readText: (path) => Deno.readTextFile(path),
+  async readTail(path, maxBytes) {
+    using f = await Deno.open(path, { read: true });
+    const size = (await f.stat()).size;
+    const length = Math.max(0, Math.min(size, maxBytes));
+    await f.seek(size - length, Deno.SeekMode.Start);
+    const buf = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const n = await f.read(buf.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  },
   async writeFileAtomic(path, data, mode = 0o644) {
     const slash = path.lastIndexOf("/");
     const tmp = `${path.slice(0, slash)}/.${path.slice(slash + 1)}.tmp-${Deno.pid}-${++tmpCounter}`;

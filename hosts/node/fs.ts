@@ -1,6 +1,6 @@
 /** The `Fs` port on Node's `node:fs`. */
 import { watch } from "node:fs";
-import { chmod, lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { DirEntry, Fs } from "../../kubelet/ports/fs.ts";
 
@@ -13,6 +13,23 @@ export const nodeFs: Fs = {
   },
   readText(path) {
     return readFile(path, "utf8");
+  },
+  async readTail(path, maxBytes) {
+    const f = await open(path, "r");
+    try {
+      const size = (await f.stat()).size;
+      const length = Math.max(0, Math.min(size, maxBytes));
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await f.read(buf, got, length - got, size - length + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return buf.subarray(0, got);
+    } finally {
+      await f.close();
+    }
   },
   async writeFileAtomic(path, data, mode = 0o644) {
     const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${++tmpCounter}`);

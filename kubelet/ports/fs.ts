@@ -18,6 +18,8 @@ export interface DirChange { dir: string; name?: string; kind?: "entry" | "conte
 export interface Fs {
   readFile(path: string): Promise<Uint8Array>;
   readText(path: string): Promise<string>;
+  /** The last `maxBytes` bytes of a file (all of it when smaller), without reading the rest. */
+  readTail(path: string, maxBytes: number): Promise<Uint8Array>;
   /** Writes via a temporary file + rename, so readers see the old or the new content, never a mix. */
   writeFileAtomic(path: string, data: Uint8Array | string, mode?: number): Promise<void>;
   readDir(path: string): Promise<DirEntry[]>;

@@ -28,6 +28,7 @@ class FakeFs implements Fs {
     return this.dirs.has(path) || [...this.files.keys()].some((f) => f.startsWith(path + "/"));
   }
   async readFile(path: string) { return new TextEncoder().encode(await this.readText(path)); }
+  async readTail(path: string, maxBytes: number) { const b = await this.readFile(path); return b.subarray(Math.max(0, b.length - maxBytes)); }
   async readText(path: string) {
     const text = this.files.get(path);
     if (text !== undefined) return text;

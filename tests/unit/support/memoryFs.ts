@@ -26,6 +26,10 @@ export function memoryFs(seed: Record<string, string> = {}) {
     async readFile(p) {
       return new TextEncoder().encode(await fs.readText(p));
     },
+    async readTail(p, maxBytes) {
+      const b = await fs.readFile(p);
+      return b.subarray(Math.max(0, b.length - maxBytes));
+    },
     async readText(p) {
       const e = entries.get(follow(p));
       if (e?.kind !== "file") throw enoent(p);
