@@ -8,10 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { denoFs } from "../../hosts/deno/fs.ts";
 import { nodeFs } from "../../hosts/node/fs.ts";
+import type { Fs } from "../../kubelet/ports/fs.ts";
 
-const fs = typeof (globalThis as { Deno?: unknown }).Deno === "undefined" ? nodeFs : denoFs;
+// The Deno host is loaded only under Deno (the Node typecheck has no Deno types).
+const denoHostFs = "../../hosts/deno/fs.ts";
+const fs: Fs = typeof (globalThis as { Deno?: unknown }).Deno === "undefined" ? nodeFs : ((await import(denoHostFs)) as { denoFs: Fs }).denoFs;
 const dir = mkdtempSync(join(tmpdir(), "kts-fs-"));
 const dec = new TextDecoder();
 
