@@ -6,6 +6,7 @@
 import type { Host } from "../../kubelet/ports/host.ts";
 import { nodeCgroups } from "../node/cgroups.ts";
 import { connectCri } from "../node/cri.ts";
+import { nodeCertificateTools } from "../node/csr.ts";
 import { grpcHealthCheck } from "../node/grpcHealth.ts";
 import { nodeConnectApi, nodeMachine } from "../node/host.ts";
 import { nodeNet } from "../node/net.ts";
@@ -27,6 +28,7 @@ export const denoHost: Host = {
   machine: nodeMachine,
   connectCri: (endpoint) => connectCri(endpoint),
   connectApi: nodeConnectApi,
+  certificates: nodeCertificateTools,
   grpcHealth: grpcHealthCheck,
   coreBytes: loadCoreBytes,
   cwd: () => Deno.cwd(),

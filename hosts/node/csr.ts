@@ -6,6 +6,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, X509Certificate } from "node:crypto";
 import type { KeyUsage } from "../../bindings/kube/node.ts";
 import type { CertificateSubject, CertificateTools, CertificateValidity } from "../../kubelet/ports/certificates.ts";
+import { createSelfSignedCertificate } from "./selfSignedCert.ts";
 
 /** DER length octets. */
 function derLength(n: number): Buffer {
@@ -106,5 +107,8 @@ export const nodeCertificateTools: CertificateTools = {
       const c = new X509Certificate(b);
       return { notBefore: Date.parse(c.validFrom), notAfter: Date.parse(c.validTo) };
     });
+  },
+  async createSelfSignedCertificate(request) {
+    return createSelfSignedCertificate(request);
   },
 };

@@ -6,6 +6,7 @@ import { nodeClock } from "./clock.ts";
 import { loadCoreBytes } from "./coreWasm.ts";
 import { connectApi } from "./apiConnect.ts";
 import { connectCri } from "./cri.ts";
+import { nodeCertificateTools } from "./csr.ts";
 import { readNodeHostFacts } from "./nodeSystemInfo.ts";
 import { nodeFs } from "./fs.ts";
 import { nodeMounter } from "./mounter.ts";
@@ -38,6 +39,7 @@ export const nodeHost: Host = {
   machine: nodeMachine,
   connectCri: (endpoint) => connectCri(endpoint),
   connectApi: nodeConnectApi,
+  certificates: nodeCertificateTools,
   grpcHealth: grpcHealthCheck,
   coreBytes: loadCoreBytes,
   cwd: () => process.cwd(),

@@ -3,6 +3,7 @@
  * hosts/node/host.ts and hosts/deno/host.ts each build one; kubelet/daemon.ts consumes it.
  */
 import type { ApiTransport } from "./api.ts";
+import type { CertificateTools } from "./certificates.ts";
 import type { Cgroups } from "./cgroups.ts";
 import type { Clock } from "./clock.ts";
 import type { Cri } from "./cri.ts";
@@ -48,6 +49,8 @@ export interface Host {
   machine: Machine;
   connectCri(endpoint: string): Promise<Cri>;
   connectApi?: ConnectApi;
+  /** Key and certificate tools (the kubelet API's self-signed serving certificate). */
+  certificates?: CertificateTools;
   /** gRPC health checking for grpc probes, when the host can do it. */
   grpcHealth?: (host: string, port: number, service: string, timeoutMs: number) => Promise<string>;
   /** The core.wasm bytes. */
