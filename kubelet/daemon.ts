@@ -23,7 +23,9 @@ import type { ApiConnectionHandle, Host } from "./ports/host.ts";
 import { ProberManager } from "./prober/proberManager.ts";
 import { ProbeRunner } from "./prober/probeRunner.ts";
 import { ProbeRunStats } from "./prober/probeRunStats.ts";
-import { createHealthzHandler, createKubeletApiHandler } from "./server/kubeletApi.ts";
+import { kubeletLogSource } from "./server/containerLogs.ts";
+import { createHealthzHandler } from "./server/kubeletApi.ts";
+import { startKubeletServer } from "./server/kubeletServer.ts";
 import { apiObjectSource, standaloneObjectSource } from "./volumemanager/objectSource.ts";
 import { startClusterMode, type ClusterMode } from "./clusterMode.ts";
 import { ApiEventSink } from "./events/apiEventSink.ts";
@@ -183,7 +185,11 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   const health = [{ name: "syncloop", check: () => (kubelet.healthy() ? undefined : "PLEG is not healthy: the container runtime does not answer relists") }];
   const servers = [];
   if (config.healthzPort > 0) servers.push(await host.serve.listen({ host: config.healthzBindAddress, port: config.healthzPort }, createHealthzHandler(health)));
-  servers.push(await host.serve.listen({ host: config.address, port: config.port }, createKubeletApiHandler({ pods: () => kubelet.pods(), healthChecks: health })));
+  servers.push(await startKubeletServer({
+    config, serve: host.serve, fs, clock, log, nodeName, nodeIPs: hostIP ? [hostIP] : [], certDir: `${rootDir}/pki`,
+    api: conn?.api, tools: host.certificates,
+    handler: { pods: () => kubelet.pods(), healthChecks: health, logs: { source: kubeletLogSource(() => kubelet.pods(), cri), fs, clock } },
+  }));
   log.info(0, "kubelet-ts started", { node: nodeName, staticPodPath: config.staticPodPath ?? "", api: `${config.address}:${config.port}` });
 
   await host.stopSignal();

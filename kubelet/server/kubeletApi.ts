@@ -1,8 +1,10 @@
 /**
- * The kubelet's local HTTP API, host-agnostic (web-standard Request/Response): `/healthz` and
- * `/pods` as upstream's kubelet server serves them. More endpoints (stats, logs) join here later.
+ * The kubelet's HTTP API, host-agnostic (web-standard Request/Response): `/healthz`, `/pods` and
+ * `/containerLogs` as upstream's kubelet server serves them. Authentication and TLS wrap it in
+ * kubeletServer.ts. More endpoints (stats) join here later.
  */
 import type { Pod, PodList } from "../../bindings/kube/types.ts";
+import { serveContainerLogs, type ContainerLogsDeps } from "./containerLogs.ts";
 
 /** A named health check; resolves to a failure reason, or `undefined` when healthy. */
 export interface HealthCheck {
@@ -16,7 +18,12 @@ export interface KubeletApiOptions {
   pods(): Pod[] | Promise<Pod[]>;
   /** Extra /healthz checks (upstream: syncloop); `ping` is always included. */
   healthChecks?: HealthCheck[];
+  /** Serves `/containerLogs/{namespace}/{pod}/{container}` when given. */
+  logs?: ContainerLogsDeps;
 }
+
+/** Upstream's streaming endpoints, which kubelet-ts does not serve (yet): 501 rather than 404. */
+const STREAMING = ["/exec/", "/attach/", "/portForward/", "/run/"];
 
 const TEXT = { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" };
 const JSON_TYPE = { "content-type": "application/json" };
@@ -60,7 +67,10 @@ export function createHealthzHandler(checks: HealthCheck[] = []): (req: Request)
   };
 }
 
-/** The kubelet API handler: GET /healthz, GET /pods; 404 for any other path, 405 for other methods. */
+/**
+ * The kubelet API handler: GET /healthz, GET /pods, GET /containerLogs/...; 501 for the streaming
+ * endpoints (exec, attach, port forwarding, run); 404 for any other path, 405 for other methods.
+ */
 export function createKubeletApiHandler(options: KubeletApiOptions): (req: Request) => Promise<Response> {
   const routes: Record<string, (url: URL) => Promise<Response>> = {
     "/healthz": (url) => healthz(url, options.healthChecks ?? []),
@@ -76,7 +86,14 @@ export function createKubeletApiHandler(options: KubeletApiOptions): (req: Reque
     const url = new URL(req.url);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
     const route = routes[path];
-    if (!route) return text(404, "404 page not found\n");
+    if (!route) {
+      if (options.logs && path.startsWith("/containerLogs/")) {
+        if (req.method !== "GET" && req.method !== "HEAD") return text(405, "405 method not allowed\n", { allow: "GET, HEAD" });
+        return serveContainerLogs(path.slice("/containerLogs/".length), url, options.logs);
+      }
+      if (STREAMING.some((p) => path.startsWith(p))) return text(501, `${path.split("/")[1]} is not implemented by kubelet-ts\n`);
+      return text(404, "404 page not found\n");
+    }
     if (req.method !== "GET" && req.method !== "HEAD") return text(405, "405 method not allowed\n", { allow: "GET, HEAD" });
     return route(url);
   };

@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { freePort } from "../../integration/support/kubeletProcess.ts";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +26,15 @@ export const CRI_ENDPOINT = process.env.KTS_CRI_ENDPOINT ?? `unix://${ENV}/rt/co
 /** The taint key every e2e kubelet registers with (value: its node name). */
 export const E2E_TAINT_KEY = "kts-e2e";
 
+
+/** True when something accepts TCP connections on 127.0.0.1:`port`. */
+function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("error", () => resolve(false));
+  });
+}
 
 /** How the kubelet joins the cluster. */
 export interface ClusterKubeletOptions {
@@ -51,6 +61,9 @@ export class ClusterKubelet {
   readonly podLogsDir: string;
   private starts = 0;
 
+  /** The plain-HTTP healthz port (the API port serves HTTPS with authentication). */
+  healthzPort = 0;
+
   private constructor(readonly nodeName: string, readonly dir: string, readonly port: number, private readonly bootstrap: boolean) {
     this.kubeconfig = join(dir, "kubelet.kubeconfig");
     this.bootstrapKubeconfig = join(dir, "bootstrap.kubeconfig");
@@ -64,6 +77,7 @@ export class ClusterKubelet {
     const nodeName = `${opts.prefix ?? "kts-kubelet"}-${randomBytes(3).toString("hex")}`;
     const dir = mkdtempSync(join(tmpdir(), `${nodeName}-`));
     const k = new ClusterKubelet(nodeName, dir, await freePort(), opts.bootstrap ?? false);
+    k.healthzPort = await freePort();
     mkdirSync(k.manifests);
     mkdirSync(k.podLogsDir);
     if (k.bootstrap) k.tokenId = (await writeBootstrapKubeconfig(k.bootstrapKubeconfig)).tokenId;
@@ -73,9 +87,13 @@ export class ClusterKubelet {
       "kind: KubeletConfiguration",
       `staticPodPath: ${k.manifests}`,
       "fileCheckFrequency: 1s",
-      "address: 127.0.0.1",
+      // Every address: kube-apiserver reaches the kubelet API (kubectl logs) at the node's InternalIP.
+      "address: 0.0.0.0",
       `port: ${k.port}`,
-      "healthzPort: 0",
+      "healthzBindAddress: 127.0.0.1",
+      `healthzPort: ${k.healthzPort}`,
+      // kube-apiserver's kubelet client certificate is signed by the cluster CA.
+      `authentication: {x509: {clientCAFile: ${join(ENV, "pki/ca.crt")}}}`,
       "clusterDomain: cluster.local",
       "clusterDNS: [10.96.0.10]",
       `registerWithTaints: [{key: ${E2E_TAINT_KEY}, value: ${nodeName}, effect: NoSchedule}]`,
@@ -114,8 +132,9 @@ export class ClusterKubelet {
     child.stderr!.on("data", (d) => (this.log += d));
     await eventually("kubelet-ts /healthz", async () => {
       if (child.exitCode !== null) throw new Error(`kubelet-ts exited with ${child.exitCode}`);
-      const res = await fetch(`http://127.0.0.1:${this.port}/healthz`).catch(() => undefined);
-      return res?.ok ? true : undefined;
+      const res = await fetch(`http://127.0.0.1:${this.healthzPort}/healthz`).catch(() => undefined);
+      // The API port opens right after the healthz port.
+      return res?.ok && (await acceptsConnections(this.port)) ? true : undefined;
     }, { timeoutMs, intervalMs: 100, describe: () => this.output() });
   }
 
