@@ -22,6 +22,7 @@ import type { ActionContext } from "./kuberuntime/computePodActions.ts";
 import { killPod } from "./kuberuntime/podKiller.ts";
 import type { PodRuntimeStatus } from "./kuberuntime/podRuntimeStatus.ts";
 import { RuntimeReader } from "./kuberuntime/runtimeReader.ts";
+import { readLogTail } from "./kuberuntime/logs.ts";
 import { syncPod, type RuntimeConfigs, type SyncPodDeps } from "./kuberuntime/syncPod.ts";
 import type { VolumeManager } from "./volumemanager/volumeManager.ts";
 import { generatePodStatus, type ContainerProbeState, type ContainerSyncError } from "./status/generatePodStatus.ts";
@@ -88,7 +89,13 @@ export class Kubelet {
   private leftovers = new Set<string>();
 
   constructor(private readonly parts: KubeletParts) {
-    this.reader = new RuntimeReader(parts.cri, parts.nodeName);
+    this.reader = new RuntimeReader(parts.cri, parts.nodeName, {
+      readTail: (path, maxBytes) => parts.fs.readTail(path, maxBytes).catch((err) => {
+        if ((err as { code?: string }).code === "ENOENT" || (err as Error).name === "NotFound") return undefined;
+        throw err;
+      }),
+      logTail: (path, lines, maxBytes) => readLogTail(parts.fs, path, lines, maxBytes),
+    });
     this.workers = new PodWorkers((uid) => this.syncOne(uid), parts.clock, parts.log);
     this.pleg = new GenericPleg(() => this.reader.readAll(), (uids) => uids.forEach((u) => this.workers.update(u)), parts.clock, parts.log, parts.relistPeriodMs ?? 1000);
     const images = new ImageManager(parts.cri, parts.events, parts.imageBackoff, () => parts.clock.now());

@@ -162,6 +162,21 @@ export function selectLogOutput(bytes: Uint8Array, options: LogReadOptions): Uin
   return new LogOutput(options).write(messages);
 }
 
+/** How much of a log's end `readLogTail` reads: enough for 80 short lines and their CRI prefixes. */
+const LOG_TAIL_READ_BYTES = 64 * 1024;
+
+/**
+ * The last `lines` messages of the log at `path` without timestamps, keeping at most the last
+ * `maxBytes` bytes (upstream's termination-message fallback: a tail read into a circular buffer).
+ * Reads only the file's end; a line cut by that read is dropped.
+ */
+export async function readLogTail(fs: Pick<Fs, "readTail">, path: string, lines: number, maxBytes: number): Promise<string> {
+  let bytes = await fs.readTail(path, LOG_TAIL_READ_BYTES);
+  if (bytes.length === LOG_TAIL_READ_BYTES) bytes = bytes.subarray(bytes.indexOf(NL) + 1);
+  const out = selectLogOutput(bytes, { tailLines: lines });
+  return decoder.decode(out.subarray(Math.max(0, out.length - maxBytes)));
+}
+
 /** What following a log needs besides the file. */
 export interface FollowDeps {
   fs: Fs;

@@ -11,6 +11,7 @@ import type { Container, Pod } from "../../bindings/kube/types.ts";
 import type { Cri } from "../ports/cri.ts";
 import type { PodRuntimeStatus, RuntimeContainer, RuntimeContainerState, RuntimeSandbox } from "./podRuntimeStatus.ts";
 import { CONTAINER_NAME_LABEL, MANAGED_LABEL, POD_UID_LABEL, containerInfoFromAnnotations, sandboxInfoFromLabels } from "./labels.ts";
+import { terminationMessage, type TerminationMessageReaders } from "./terminationMessage.ts";
 
 const ms = (ns: number) => Math.floor(ns / 1e6);
 
@@ -32,8 +33,11 @@ export class RuntimeReader {
   /** Single-pod reads waiting for the current turn of the event loop to end. */
   private pending?: { uids: Set<string>; result: Promise<Map<string, PodRuntimeStatus>> };
 
-  /** `nodeName` selects this kubelet's pods (the marker label's value, see labels.ts managedValue). */
-  constructor(private readonly cri: Cri, private readonly nodeName: string) {}
+  /**
+   * `nodeName` selects this kubelet's pods (the marker label's value, see labels.ts managedValue).
+   * With `readers`, exited containers get their termination message (read once: exited details are cached).
+   */
+  constructor(private readonly cri: Cri, private readonly nodeName: string, private readonly readers?: TerminationMessageReaders) {}
 
   /** Every pod with our sandboxes or containers. */
   async readAll(): Promise<PodRuntimeStatus[]> {
@@ -170,7 +174,14 @@ export class RuntimeReader {
     try {
       const st = (await this.cri.containerStatus(c.id)).status;
       if (!st) return base;
-      return { ...base, state: containerState(st.state), startedAt: ms(st.startedAt), finishedAt: ms(st.finishedAt), exitCode: st.exitCode, reason: st.reason, message: st.message, imageRef: st.imageRef || base.imageRef };
+      const finalState = containerState(st.state);
+      const message = finalState === "exited" && this.readers
+        ? await terminationMessage({
+          exitCode: st.exitCode, reason: st.reason, message: st.message, mounts: st.mounts ?? [], logPath: st.logPath,
+          terminationMessagePath: ann.terminationMessagePath, terminationMessagePolicy: ann.terminationMessagePolicy,
+        }, this.readers)
+        : st.message;
+      return { ...base, state: finalState, startedAt: ms(st.startedAt), finishedAt: ms(st.finishedAt), exitCode: st.exitCode, reason: st.reason, message, imageRef: st.imageRef || base.imageRef };
     } catch {
       return undefined; // gone between list and status; the next read settles it
     }

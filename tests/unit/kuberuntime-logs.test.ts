@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CriLogDecoder, parseCriLog, parseRfc3339Nano, readContainerLog, selectLogOutput } from "../../kubelet/kuberuntime/logs.ts";
+import { CriLogDecoder, parseCriLog, parseRfc3339Nano, readContainerLog, readLogTail, selectLogOutput } from "../../kubelet/kuberuntime/logs.ts";
 import { fakeClock, settle } from "./support/fakeTime.ts";
 import { memoryFs } from "./support/memoryFs.ts";
 
@@ -138,6 +138,22 @@ test("follow stops at limitBytes; cancelling stops polling", async () => {
   assert.ok(pending() > 0);
   await r2.cancel();
   assert.is(pending(), 0);
+});
+
+test("readLogTail: the last N lines without timestamps, at most maxBytes kept from the end", async () => {
+  const lines = Array.from({ length: 100 }, (_, i) => `2026-11-22T12:00:${String(i % 60).padStart(2, "0")}Z stdout F line ${i}\n`).join("");
+  const { fs } = memoryFs({ "/logs/0.log": lines });
+  assert.is(await readLogTail(fs, "/logs/0.log", 2, 2048), "line 98\nline 99\n");
+  assert.is(await readLogTail(fs, "/logs/0.log", 80, 10), "8\nline 99\n");
+  assert.is((await readLogTail(fs, "/logs/0.log", 80, 4096)).split("\n")[0], "line 20");
+});
+
+test("readLogTail drops a line cut by its read window in a large log", async () => {
+  const filler = `2026-11-22T12:00:00Z stdout F ${"x".repeat(1000)}\n`.repeat(70);
+  const { fs } = memoryFs({ "/logs/0.log": `${filler}2026-11-22T12:00:01Z stdout F the end\n` });
+  const out = await readLogTail(fs, "/logs/0.log", 80, 1_000_000);
+  assert.ok(out.endsWith("the end\n"));
+  assert.ok(out.split("\n").slice(0, -2).every((l) => l === "x".repeat(1000)), "only whole lines");
 });
 
 test.run();
