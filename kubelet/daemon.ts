@@ -26,6 +26,8 @@ import { ProbeRunStats } from "./prober/probeRunStats.ts";
 import { kubeletLogSource } from "./server/containerLogs.ts";
 import { createHealthzHandler } from "./server/kubeletApi.ts";
 import { startKubeletServer } from "./server/kubeletServer.ts";
+import { ContainerLogManager } from "./logs/containerLogManager.ts";
+import { MANAGED_LABEL } from "./kuberuntime/labels.ts";
 import { apiObjectSource, standaloneObjectSource } from "./volumemanager/objectSource.ts";
 import { startClusterMode, type ClusterMode } from "./clusterMode.ts";
 import { ApiEventSink } from "./events/apiEventSink.ts";
@@ -48,6 +50,13 @@ export async function loadKubeletConfiguration(flags: KubeletFlags, host: Host, 
 }
 
 /** "100Mi" or "10%" (of capacity) as a core threshold. */
+/** containerLogMaxSize in bytes; a quantity that is not positive stops the kubelet, as upstream's validation does. */
+function logMaxSize(text: string, quantities: WasmQuantityParser): number {
+  const [q] = quantities.parseMany([text]);
+  if (!q?.ok || q.value <= 0n) throw new Error(`invalid configuration: containerLogMaxSize ${JSON.stringify(text)}: expected a positive quantity such as 10Mi`);
+  return Number(q.value);
+}
+
 function threshold(text: string | undefined, quantities: WasmQuantityParser): Threshold | undefined {
   if (!text) return undefined;
   if (text.endsWith("%")) return { fraction: Number(text.slice(0, -1)) / 100 };
@@ -70,6 +79,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
 
   const core = await instantiateCore(await host.coreBytes());
   const quantities = new WasmQuantityParser(core);
+  const logMaxBytes = logMaxSize(config.containerLogMaxSize, quantities);
   const coreAccounting = new WasmResourceAccounting(core);
   await fs.mkdirp(`${rootDir}/pods`);
   const cap = await host.machine.capacity(rootDir);
@@ -181,6 +191,11 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   if (cluster) await cluster.synced;
   await kubelet.start();
   volumes.start();
+  const logManager = new ContainerLogManager({
+    cri, fs, clock, log, policy: { maxSizeBytes: logMaxBytes, maxFiles: config.containerLogMaxFiles },
+    labelSelector: { [MANAGED_LABEL]: nodeName },
+  });
+  logManager.start();
 
   const health = [{ name: "syncloop", check: () => (kubelet.healthy() ? undefined : "PLEG is not healthy: the container runtime does not answer relists") }];
   const servers = [];
@@ -197,6 +212,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   source?.stop();
   await cluster?.stop();
   prober.stop();
+  await logManager.stop();
   await kubelet.stop();
   volumes.stop();
   await Promise.all(servers.map((s) => s.close()));
