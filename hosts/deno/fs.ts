@@ -3,6 +3,19 @@ import type { DirEntry, Fs } from "../../kubelet/ports/fs.ts";
 
 let tmpCounter = 0;
 
+/** `length` bytes at `position` of an open file (fewer if it ends first). */
+async function readAt(f: Deno.FsFile, position: number, length: number): Promise<Uint8Array> {
+  await f.seek(position, Deno.SeekMode.Start);
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = await f.read(buf.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
 /** Deno's filesystem as the kubelet's Fs port. */
 export const denoFs: Fs = {
   readFile: (path) => Deno.readFile(path),
@@ -11,15 +24,12 @@ export const denoFs: Fs = {
     using f = await Deno.open(path, { read: true });
     const size = (await f.stat()).size;
     const length = Math.max(0, Math.min(size, maxBytes));
-    await f.seek(size - length, Deno.SeekMode.Start);
-    const buf = new Uint8Array(length);
-    let got = 0;
-    while (got < length) {
-      const n = await f.read(buf.subarray(got));
-      if (n === null) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
+    return await readAt(f, size - length, length);
+  },
+  async readRange(path, offset, maxBytes) {
+    using f = await Deno.open(path, { read: true });
+    const size = (await f.stat()).size;
+    return await readAt(f, offset, Math.max(0, Math.min(size - offset, maxBytes)));
   },
   async writeFileAtomic(path, data, mode = 0o644) {
     const slash = path.lastIndexOf("/");
@@ -42,7 +52,7 @@ export const denoFs: Fs = {
   async stat(path) {
     try {
       const s = await Deno.lstat(path);
-      return { size: s.size, mtimeMs: s.mtime?.getTime() ?? 0, isDirectory: s.isDirectory, isFile: s.isFile, mode: (s.mode ?? 0) & 0o7777 };
+      return { size: s.size, mtimeMs: s.mtime?.getTime() ?? 0, isDirectory: s.isDirectory, isFile: s.isFile, mode: (s.mode ?? 0) & 0o7777, ...(s.ino !== null ? { ino: s.ino } : {}) };
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw err;

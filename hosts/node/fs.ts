@@ -1,10 +1,22 @@
 /** The `Fs` port on Node's `node:fs`. */
 import { watch } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, symlink, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { DirEntry, Fs } from "../../kubelet/ports/fs.ts";
 
 let tmpCounter = 0;
+
+/** `length` bytes at `position` of an open file (fewer if it ends first). */
+async function readAt(f: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await f.read(buf, got, length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return buf.subarray(0, got);
+}
 
 /** Node's filesystem as the kubelet's Fs port. */
 export const nodeFs: Fs = {
@@ -19,14 +31,16 @@ export const nodeFs: Fs = {
     try {
       const size = (await f.stat()).size;
       const length = Math.max(0, Math.min(size, maxBytes));
-      const buf = new Uint8Array(length);
-      let got = 0;
-      while (got < length) {
-        const { bytesRead } = await f.read(buf, got, length - got, size - length + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return buf.subarray(0, got);
+      return await readAt(f, size - length, length);
+    } finally {
+      await f.close();
+    }
+  },
+  async readRange(path, offset, maxBytes) {
+    const f = await open(path, "r");
+    try {
+      const size = (await f.stat()).size;
+      return await readAt(f, offset, Math.max(0, Math.min(size - offset, maxBytes)));
     } finally {
       await f.close();
     }
@@ -49,7 +63,7 @@ export const nodeFs: Fs = {
   async stat(path) {
     try {
       const s = await lstat(path);
-      return { size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory(), isFile: s.isFile(), mode: s.mode & 0o7777 };
+      return { size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory(), isFile: s.isFile(), mode: s.mode & 0o7777, ino: s.ino };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;

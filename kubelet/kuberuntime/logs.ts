@@ -192,7 +192,8 @@ export interface FollowDeps {
 /**
  * The log at `path` as a byte stream: what `options` select of the file now and, with `follow`,
  * the messages written later, until the container stops, the byte limit is reached or the reader
- * cancels. A file that shrinks was rotated or truncated: reading restarts at its beginning.
+ * cancels. Following reads only new bytes; a rotated (re-created) or truncated file is read again
+ * from its beginning.
  */
 export function readContainerLog(path: string, options: LogReadOptions & { follow?: boolean }, deps: FollowDeps): ReadableStream<Uint8Array> {
   let cancelled = false;
@@ -204,16 +205,22 @@ export function readContainerLog(path: string, options: LogReadOptions & { follo
   const stateCheckMs = deps.stateCheckMs ?? 1000;
   let lastStateCheck = deps.clock.now();
 
-  /** New bytes of the file since `offset` (all of it after a rotation). */
+  /** How much of a grown file one read takes (the rest comes with the next pull). */
+  const READ_CHUNK = 1 << 20;
+  let ino: number | undefined;
+
+  /**
+   * New bytes of the file since `offset`. A file with a new identity (rotated: renamed away and
+   * re-created) or a shorter one (truncated) is read from its beginning.
+   */
   const readNew = async (): Promise<Uint8Array> => {
     const info = await deps.fs.stat(path);
-    if (!info || info.size === offset) return new Uint8Array(0);
-    const all = await deps.fs.readFile(path);
-    if (all.length < offset) {
-      offset = 0;
-    }
-    const fresh = all.subarray(offset);
-    offset = all.length;
+    if (!info) return new Uint8Array(0);
+    if ((info.ino !== undefined && ino !== undefined && info.ino !== ino) || info.size < offset) offset = 0;
+    ino = info.ino;
+    if (info.size === offset) return new Uint8Array(0);
+    const fresh = await deps.fs.readRange(path, offset, READ_CHUNK);
+    offset += fresh.length;
     return fresh;
   };
 
@@ -223,6 +230,7 @@ export function readContainerLog(path: string, options: LogReadOptions & { follo
 
   return new ReadableStream<Uint8Array>({
     async start(controller) {
+      ino = (await deps.fs.stat(path))?.ino;
       const first = await deps.fs.readFile(path);
       offset = first.length;
       let messages = decoderState.push(first);

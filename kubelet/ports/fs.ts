@@ -4,7 +4,11 @@
 export interface DirEntry { name: string; isDirectory: boolean; isFile: boolean; isSymlink: boolean }
 
 /** File metadata the kubelet needs. */
-export interface FileInfo { size: number; mtimeMs: number; isDirectory: boolean; isFile: boolean; mode: number }
+export interface FileInfo {
+  size: number; mtimeMs: number; isDirectory: boolean; isFile: boolean; mode: number;
+  /** The file's identity (inode) where the host knows it: a renamed-away and re-created file has a new one. */
+  ino?: number;
+}
 
 /**
  * A change seen in a watched directory; the kubelet always re-reads, so only the hint matters.
@@ -20,6 +24,8 @@ export interface Fs {
   readText(path: string): Promise<string>;
   /** The last `maxBytes` bytes of a file (all of it when smaller), without reading the rest. */
   readTail(path: string, maxBytes: number): Promise<Uint8Array>;
+  /** Up to `maxBytes` bytes from `offset` (fewer at the end of the file), without reading the rest. */
+  readRange(path: string, offset: number, maxBytes: number): Promise<Uint8Array>;
   /** Writes via a temporary file + rename, so readers see the old or the new content, never a mix. */
   writeFileAtomic(path: string, data: Uint8Array | string, mode?: number): Promise<void>;
   readDir(path: string): Promise<DirEntry[]>;

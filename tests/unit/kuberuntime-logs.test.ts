@@ -88,27 +88,40 @@ test("without follow the stream ends after the file's content", async () => {
 });
 
 test("follow delivers lines written later and ends once the container stops", async () => {
-  const { fs } = memoryFs({ "/logs/0.log": "2026-11-22T12:00:00Z stdout F one\n" });
+  const { fs, append } = memoryFs({ "/logs/0.log": "2026-11-22T12:00:00Z stdout F one\n" });
   const { clock, advance } = fakeClock();
   let running = true;
   const reader = readContainerLog("/logs/0.log", { follow: true }, { fs, clock, isRunning: async () => running, pollMs: 100, stateCheckMs: 1000 }).getReader();
   assert.is(dec.decode((await reader.read()).value), "one\n");
   const next = reader.read();
-  await fs.writeFileAtomic("/logs/0.log", "2026-11-22T12:00:00Z stdout F one\n2026-11-22T12:00:01Z stdout P tw");
+  append("/logs/0.log", "2026-11-22T12:00:01Z stdout P tw");
   await advance(100);
-  await fs.writeFileAtomic("/logs/0.log", "2026-11-22T12:00:00Z stdout F one\n2026-11-22T12:00:01Z stdout P tw\n2026-11-22T12:00:01Z stdout F o\n");
+  append("/logs/0.log", "\n2026-11-22T12:00:01Z stdout F o\n");
   await advance(100);
   assert.is(dec.decode((await next).value), "two\n");
   const end = reader.read();
   running = false;
-  await fs.writeFileAtomic("/logs/0.log", "2026-11-22T12:00:00Z stdout F one\n2026-11-22T12:00:01Z stdout P tw\n2026-11-22T12:00:01Z stdout F o\n2026-11-22T12:00:02Z stderr F bye\n");
+  append("/logs/0.log", "2026-11-22T12:00:02Z stderr F bye\n");
   await advance(100);
   assert.is(dec.decode((await end).value), "bye\n");
   await advance(2000);
   assert.is((await reader.read()).done, true);
 });
 
-test("follow restarts at the beginning of a rotated (shorter) file", async () => {
+test("follow restarts at the beginning of a rotated file, even one that grew past the old length", async () => {
+  const { fs } = memoryFs({ "/logs/0.log": "2026-11-22T12:00:00Z stdout F a\n" });
+  const { clock, advance } = fakeClock();
+  const reader = readContainerLog("/logs/0.log", { follow: true, tailLines: 0 }, { fs, clock, isRunning: async () => true, pollMs: 100 }).getReader();
+  const next = reader.read();
+  await settle();
+  await fs.rename("/logs/0.log", "/logs/0.log.20261122-120000");
+  await fs.writeFileAtomic("/logs/0.log", "2026-11-22T12:00:09Z stdout F a longer first line after rotation\n");
+  await advance(100);
+  assert.is(dec.decode((await next).value), "a longer first line after rotation\n");
+  await reader.cancel();
+});
+
+test("follow restarts at the beginning of a truncated (shorter) file", async () => {
   const { fs } = memoryFs({ "/logs/0.log": LOG });
   const { clock, advance } = fakeClock();
   const reader = readContainerLog("/logs/0.log", { follow: true, tailLines: 0 }, { fs, clock, isRunning: async () => true, pollMs: 100 }).getReader();
@@ -121,12 +134,12 @@ test("follow restarts at the beginning of a rotated (shorter) file", async () =>
 });
 
 test("follow stops at limitBytes; cancelling stops polling", async () => {
-  const { fs } = memoryFs({ "/logs/0.log": "2026-11-22T12:00:00Z stdout F one\n" });
+  const { fs, append } = memoryFs({ "/logs/0.log": "2026-11-22T12:00:00Z stdout F one\n" });
   const { clock, advance, pending } = fakeClock();
   const reader = readContainerLog("/logs/0.log", { follow: true, limitBytes: 6 }, { fs, clock, isRunning: async () => true, pollMs: 100 }).getReader();
   assert.is(dec.decode((await reader.read()).value), "one\n");
   const next = reader.read();
-  await fs.writeFileAtomic("/logs/0.log", "2026-11-22T12:00:00Z stdout F one\n2026-11-22T12:00:01Z stdout F three\n");
+  append("/logs/0.log", "2026-11-22T12:00:01Z stdout F three\n");
   await advance(100);
   assert.is(dec.decode((await next).value), "th");
   assert.is((await reader.read()).done, true);

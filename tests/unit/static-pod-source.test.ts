@@ -28,6 +28,7 @@ class FakeFs implements Fs {
     return this.dirs.has(path) || [...this.files.keys()].some((f) => f.startsWith(path + "/"));
   }
   async readFile(path: string) { return new TextEncoder().encode(await this.readText(path)); }
+  async readRange(path: string, offset: number, maxBytes: number) { return (await this.readFile(path)).subarray(offset, offset + maxBytes); }
   async readTail(path: string, maxBytes: number) { const b = await this.readFile(path); return b.subarray(Math.max(0, b.length - maxBytes)); }
   async readText(path: string) {
     const text = this.files.get(path);

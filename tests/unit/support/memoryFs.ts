@@ -22,9 +22,15 @@ export function memoryFs(seed: Record<string, string> = {}) {
     mkdirp(parent(p));
     entries.set(p, { kind: "file", data, mode: 0o644 });
   }
+  /** Each entry object is one "inode": a rename keeps it, a new file gets a new one. */
+  const inodes = new WeakMap<object, number>();
+  let nextIno = 1;
   const fs: Fs = {
     async readFile(p) {
       return new TextEncoder().encode(await fs.readText(p));
+    },
+    async readRange(p, offset, maxBytes) {
+      return (await fs.readFile(p)).subarray(offset, offset + maxBytes);
     },
     async readTail(p, maxBytes) {
       const b = await fs.readFile(p);
@@ -47,7 +53,9 @@ export function memoryFs(seed: Record<string, string> = {}) {
     async stat(p) {
       const e = entries.get(p);
       if (!e) return undefined;
-      return { size: e.kind === "file" ? e.data.length : 0, mtimeMs: 0, isDirectory: e.kind === "dir", isFile: e.kind === "file", mode: e.kind === "file" ? e.mode : 0o755 };
+      let ino = inodes.get(e);
+      if (ino === undefined) inodes.set(e, (ino = nextIno++));
+      return { size: e.kind === "file" ? e.data.length : 0, mtimeMs: 0, isDirectory: e.kind === "dir", isFile: e.kind === "file", mode: e.kind === "file" ? e.mode : 0o755, ino };
     },
     async mkdirp(p) {
       mkdirp(p);
@@ -72,5 +80,11 @@ export function memoryFs(seed: Record<string, string> = {}) {
     },
     watchDir: () => () => {},
   };
-  return { fs, entries, linkTarget: (p: string) => { const e = entries.get(p); return e?.kind === "link" ? e.target : undefined; } };
+  /** Appends to an existing file in place (same "inode"), as a process writing its log does. */
+  const append = (p: string, text: string) => {
+    const e = entries.get(p);
+    if (e?.kind !== "file") throw enoent(p);
+    e.data += text;
+  };
+  return { fs, entries, append, linkTarget: (p: string) => { const e = entries.get(p); return e?.kind === "link" ? e.target : undefined; } };
 }
