@@ -5,8 +5,9 @@
 # O=system:nodes) for a kubelet. Idempotent: keeps existing certs/data and running components.
 #
 # Env: KTS_ENV (default /tmp/kts), K8S_BIN (default /var/cache/k8s-1.20.2/bin, see build-k8s.sh),
-#      NODE_NAME (default: this host's name if it resolves to a loopback address, else "localhost";
-#      the apiserver reaches the kubelet by this name, and the kubelet listens on 127.0.0.1 only).
+#      NODE_NAME (default: this host's name if it resolves to a loopback address, else "localhost").
+# The apiserver reaches kubelets (logs, exec) at their InternalIP first, then their Hostname address:
+# test kubelets run with --hostname-override names that do not resolve.
 # PIDs: $TB/pids/*.pid, logs: $TB/logs/*.log. Stop with cluster-down.sh.
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH

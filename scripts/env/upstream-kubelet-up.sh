@@ -46,7 +46,8 @@ fi
 cat > "$KDIR/config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-address: 127.0.0.1
+# kube-apiserver reaches kubelets at their InternalIP first (cluster-up.sh): listen on it too
+address: 0.0.0.0
 port: 10250
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
