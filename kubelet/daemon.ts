@@ -26,6 +26,7 @@ import { ProbeRunStats } from "./prober/probeRunStats.ts";
 import { kubeletLogSource } from "./server/containerLogs.ts";
 import { createHealthzHandler } from "./server/kubeletApi.ts";
 import { startKubeletServer } from "./server/kubeletServer.ts";
+import { kubeletStreamSource } from "./server/streaming.ts";
 import { ContainerLogManager } from "./logs/containerLogManager.ts";
 import { MANAGED_LABEL } from "./kuberuntime/labels.ts";
 import { apiObjectSource, standaloneObjectSource } from "./volumemanager/objectSource.ts";
@@ -203,7 +204,10 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   servers.push(await startKubeletServer({
     config, serve: host.serve, fs, clock, log, nodeName, nodeIPs: hostIP ? [hostIP] : [], certDir: `${rootDir}/pki`,
     api: conn?.api, tools: host.certificates,
-    handler: { pods: () => kubelet.pods(), healthChecks: health, logs: { source: kubeletLogSource(() => kubelet.pods(), cri), fs, clock } },
+    handler: {
+      pods: () => kubelet.pods(), healthChecks: health, logs: { source: kubeletLogSource(() => kubelet.pods(), cri), fs, clock },
+      streaming: { source: kubeletStreamSource(() => kubelet.pods(), cri), runtime: cri, dial: host.net.dial?.bind(host.net) },
+    },
   }));
   log.info(0, "kubelet-ts started", { node: nodeName, staticPodPath: config.staticPodPath ?? "", api: `${config.address}:${config.port}` });
 

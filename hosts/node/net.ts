@@ -5,8 +5,8 @@
  */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { connect } from "node:net";
-import type { Net } from "../../kubelet/ports/net.ts";
+import { connect, type Socket } from "node:net";
+import type { DuplexSocket, Net } from "../../kubelet/ports/net.ts";
 
 /** Go's syscall error texts for the errno codes a dial or read reports. */
 const ERRNO_TEXT: Record<string, string> = {
@@ -28,6 +28,44 @@ export function goNetError(err: NodeJS.ErrnoException, host: string, port: numbe
   if (!text) return err.message;
   if (err.syscall === "connect") return `dial tcp ${joinHostPort(host, port)}: connect: ${text}`;
   return `read tcp ${joinHostPort(host, port)}: read: ${text}`;
+}
+
+/**
+ * A Node socket as the ports' DuplexSocket; `head` (bytes already read off the socket, as an
+ * HTTP server's 'upgrade' event has them) comes out of the readable first. Reading pauses the
+ * socket when the reader falls behind.
+ */
+export function duplexOf(socket: Socket, head?: Uint8Array): DuplexSocket {
+  const close = () => {
+    if (!socket.destroyed) socket.destroy();
+  };
+  const readable = new ReadableStream<Uint8Array>({
+    start(c) {
+      if (head && head.length > 0) c.enqueue(new Uint8Array(head));
+      const finish = () => { try { c.close(); } catch { /* already closed or errored */ } };
+      socket.on("data", (d: Buffer) => {
+        try { c.enqueue(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)); } catch { return; }
+        if ((c.desiredSize ?? 1) <= 0) socket.pause();
+      });
+      socket.on("end", finish);
+      socket.on("close", finish);
+      socket.on("error", (err) => { try { c.error(err); } catch { /* already closed */ } });
+    },
+    pull() { socket.resume(); },
+    cancel() { close(); },
+  }, { highWaterMark: 8 });
+  const writable = new WritableStream<Uint8Array>({
+    write: (chunk) => new Promise<void>((resolve, reject) => {
+      if (socket.destroyed || socket.writableEnded) { reject(new Error("write on a closed connection")); return; }
+      socket.write(chunk, (err) => (err ? reject(err) : resolve()));
+    }),
+    close: () => new Promise<void>((resolve) => {
+      if (socket.destroyed || socket.writableEnded) resolve();
+      else socket.end(resolve);
+    }),
+    abort() { close(); },
+  });
+  return { readable, writable, close };
 }
 
 const CLIENT_TIMEOUT = "context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
@@ -89,6 +127,20 @@ export const nodeNet: Net = {
       const timer = setTimeout(() => { sock.destroy(); reject(new Error(`dial tcp ${joinHostPort(host, port)}: i/o timeout`)); }, timeoutMs);
       sock.once("connect", () => { clearTimeout(timer); sock.destroy(); resolve(); });
       sock.once("error", (err: NodeJS.ErrnoException) => { clearTimeout(timer); reject(new Error(goNetError(err, host, port))); });
+    });
+  },
+  dial(host, port, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const sock = connect({ host, port });
+      const timer = setTimeout(() => { sock.destroy(); reject(new Error(`dial tcp ${joinHostPort(host, port)}: i/o timeout`)); }, timeoutMs);
+      const onError = (err: NodeJS.ErrnoException) => { clearTimeout(timer); reject(new Error(goNetError(err, host, port))); };
+      sock.once("error", onError);
+      sock.once("connect", () => {
+        clearTimeout(timer);
+        sock.off("error", onError);
+        sock.setNoDelay(true);
+        resolve(duplexOf(sock));
+      });
     });
   },
 };

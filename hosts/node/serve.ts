@@ -1,10 +1,11 @@
 /** The `Serve` port on `node:http` / `node:https`: adapts Node requests to web Request/Response. */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import type { ConnInfo, HttpHandler, Listening, Serve, ServeOptions } from "../../kubelet/ports/serve.ts";
+import { takeOverOf, type ConnInfo, type HttpHandler, type Listening, type Serve, type ServeOptions } from "../../kubelet/ports/serve.ts";
+import { duplexOf } from "./net.ts";
 
 function toBuffer(v: Uint8Array | string): Buffer {
   return typeof v === "string" ? Buffer.from(v) : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
@@ -26,14 +27,15 @@ function connInfo(req: IncomingMessage, tls: boolean): ConnInfo {
   return info;
 }
 
-function toRequest(req: IncomingMessage, tls: boolean, fallbackHost: string, signal: AbortSignal): Request {
+function toRequest(req: IncomingMessage, tls: boolean, fallbackHost: string, signal: AbortSignal, upgrade = false): Request {
   const url = new URL(req.url ?? "/", `${tls ? "https" : "http"}://${req.headers.host ?? fallbackHost}`);
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || name.startsWith(":")) continue;
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
   }
-  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  // After an upgrade request's head the bytes belong to the upgraded protocol, not to a body.
+  const hasBody = !upgrade && req.method !== "GET" && req.method !== "HEAD";
   return new Request(url, {
     method: req.method,
     headers,
@@ -71,6 +73,17 @@ async function writeResponse(res: ServerResponse, response: Response, head: bool
   }
 }
 
+/** A response written straight to a socket (an upgrade request the handler answered normally). */
+async function writeRawResponse(socket: Socket, response: Response): Promise<void> {
+  const body = new Uint8Array(await response.arrayBuffer());
+  let head = `HTTP/1.1 ${response.status} ${response.statusText || STATUS_CODES[response.status] || ""}\r\n`;
+  response.headers.forEach((value, name) => {
+    if (name !== "content-length" && name !== "connection" && name !== "transfer-encoding") head += `${name}: ${value}\r\n`;
+  });
+  head += `content-length: ${body.byteLength}\r\nconnection: close\r\n\r\n`;
+  socket.end(Buffer.concat([Buffer.from(head, "latin1"), body]));
+}
+
 /** Node's HTTP(S) server as the kubelet's Serve port. */
 export const nodeServe: Serve = {
   async listen(options: ServeOptions, handler: HttpHandler): Promise<Listening> {
@@ -91,6 +104,7 @@ export const nodeServe: Serve = {
         let response: Response;
         try {
           response = await handler(request, connInfo(req, tls !== undefined));
+          if (takeOverOf(response)) throw new Error(`${req.method} ${req.url}: the handler took over a connection that is not an upgrade`);
         } catch (err) {
           options.onError?.(err);
           response = new Response("500 internal server error\n", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
@@ -110,6 +124,37 @@ export const nodeServe: Serve = {
           ...(tls.clientCA ? { ca: toBuffer(tls.clientCA), requestCert: true, rejectUnauthorized: false } : {}),
         }, onRequest)
       : createHttpServer(onRequest);
+    // Upgrade requests (exec, attach, port-forward) go through the same handler; an
+    // upgradeResponse takes the socket over, any other response is written and the socket closed.
+    const upgraded = new Set<Socket>();
+    server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      const abort = new AbortController();
+      socket.on("close", () => abort.abort());
+      socket.on("error", () => socket.destroy());
+      void (async () => {
+        let response: Response;
+        try {
+          response = await handler(toRequest(req, tls !== undefined, `${options.host}:${options.port}`, abort.signal, true), connInfo(req, tls !== undefined));
+        } catch (err) {
+          options.onError?.(err);
+          response = new Response("500 internal server error\n", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
+        }
+        const takeOver = takeOverOf(response);
+        if (!takeOver) {
+          await writeRawResponse(socket, response).catch((err) => { options.onError?.(err); socket.destroy(); });
+          return;
+        }
+        upgraded.add(socket);
+        socket.on("close", () => upgraded.delete(socket));
+        socket.setNoDelay(true);
+        try {
+          await takeOver(duplexOf(socket, head));
+        } catch (err) {
+          options.onError?.(err);
+          socket.destroy();
+        }
+      })();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(options.port, options.host, () => {
@@ -124,6 +169,7 @@ export const nodeServe: Serve = {
       close: () => new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
       }),
     };
   },

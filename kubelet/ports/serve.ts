@@ -2,6 +2,9 @@
  * The `Serve` port: serve HTTP or HTTPS with a web-standard `(Request) => Response` handler, so the
  * kubelet API and healthz handlers are written once and every host serves them.
  */
+import type { DuplexSocket } from "./net.ts";
+
+export type { DuplexSocket };
 
 /** Who is calling: the peer address, and for TLS connections the client certificate if one was sent. */
 export interface ConnInfo {
@@ -48,4 +51,26 @@ export interface Listening {
 /** Serves a handler on a TCP address. */
 export interface Serve {
   listen(options: ServeOptions, handler: HttpHandler): Promise<Listening>;
+}
+
+
+const takeOvers = new WeakMap<Response, (socket: DuplexSocket) => void | Promise<void>>();
+
+/**
+ * A handler's answer to an HTTP upgrade request that takes the connection over instead of
+ * responding: the host hands the raw client connection (bytes after the request head, TLS
+ * already removed) to `onSocket`, which writes whatever response it wants (say a relayed
+ * `101 Switching Protocols`) and owns the connection until it closes it. Because it is an
+ * ordinary return value, filters in front of the handler (authentication) run first. Hosts
+ * that cannot take a connection over answer 501; on a request that is not an upgrade, 500.
+ */
+export function upgradeResponse(onSocket: (socket: DuplexSocket) => void | Promise<void>): Response {
+  const res = new Response(null, { status: 200 });
+  takeOvers.set(res, onSocket);
+  return res;
+}
+
+/** The connection taker of an `upgradeResponse`, for hosts; `undefined` for ordinary responses. */
+export function takeOverOf(res: Response): ((socket: DuplexSocket) => void | Promise<void>) | undefined {
+  return takeOvers.get(res);
 }

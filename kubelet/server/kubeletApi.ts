@@ -5,6 +5,7 @@
  */
 import type { Pod, PodList } from "../../bindings/kube/types.ts";
 import { serveContainerLogs, type ContainerLogsDeps } from "./containerLogs.ts";
+import { serveStreaming, type StreamingDeps, type StreamKind } from "./streaming.ts";
 
 /** A named health check; resolves to a failure reason, or `undefined` when healthy. */
 export interface HealthCheck {
@@ -20,10 +21,13 @@ export interface KubeletApiOptions {
   healthChecks?: HealthCheck[];
   /** Serves `/containerLogs/{namespace}/{pod}/{container}` when given. */
   logs?: ContainerLogsDeps;
+  /** Serves `/exec`, `/attach` and `/portForward` (proxied to the runtime) when given. */
+  streaming?: StreamingDeps;
 }
 
-/** Upstream's streaming endpoints, which kubelet-ts does not serve (yet): 501 rather than 404. */
+/** Upstream's streaming endpoints; without `streaming` (and always for /run) 501 rather than 404. */
 const STREAMING = ["/exec/", "/attach/", "/portForward/", "/run/"];
+const STREAM_KINDS: StreamKind[] = ["exec", "attach", "portForward"];
 
 const TEXT = { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" };
 const JSON_TYPE = { "content-type": "application/json" };
@@ -68,8 +72,9 @@ export function createHealthzHandler(checks: HealthCheck[] = []): (req: Request)
 }
 
 /**
- * The kubelet API handler: GET /healthz, GET /pods, GET /containerLogs/...; 501 for the streaming
- * endpoints (exec, attach, port forwarding, run); 404 for any other path, 405 for other methods.
+ * The kubelet API handler: GET /healthz, GET /pods, GET /containerLogs/..., upgrade requests to
+ * /exec, /attach and /portForward; 501 for /run (and the streaming endpoints without `streaming`);
+ * 404 for any other path, 405 for other methods.
  */
 export function createKubeletApiHandler(options: KubeletApiOptions): (req: Request) => Promise<Response> {
   const routes: Record<string, (url: URL) => Promise<Response>> = {
@@ -91,6 +96,8 @@ export function createKubeletApiHandler(options: KubeletApiOptions): (req: Reque
         if (req.method !== "GET" && req.method !== "HEAD") return text(405, "405 method not allowed\n", { allow: "GET, HEAD" });
         return serveContainerLogs(path.slice("/containerLogs/".length), url, options.logs);
       }
+      const kind = STREAM_KINDS.find((k) => path.startsWith(`/${k}/`));
+      if (options.streaming && kind) return serveStreaming(kind, path.slice(kind.length + 2), req, options.streaming);
       if (STREAMING.some((p) => path.startsWith(p))) return text(501, `${path.split("/")[1]} is not implemented by kubelet-ts\n`);
       return text(404, "404 page not found\n");
     }
