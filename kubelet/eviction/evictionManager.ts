@@ -1,0 +1,225 @@
+/**
+ * The eviction manager, as upstream's: every monitoring interval (10 s) it observes the node's
+ * signals, finds the thresholds met (keeping those whose minimum reclaim is not reached yet),
+ * reports MemoryPressure / DiskPressure / PIDPressure while a threshold was met within the pressure
+ * transition period, and once a threshold's grace period has passed (at once for hard ones) with
+ * fresh stats, ranks the active pods (the Wasm core's rankForEviction: pods without stats, then
+ * usage above requests, priority, usage minus requests) and evicts the first one that is not
+ * critical — one pod per interval, status Failed/Evicted with upstream's message. Its admit()
+ * refuses new pods under pressure as upstream does. Pure over injected dependencies.
+ */
+import type { Pod } from "../../bindings/kube/types.ts";
+import type { EvictionCandidate } from "../../bindings/core/resources.ts";
+import type { Logger } from "../log.ts";
+import type { Clock } from "../ports/clock.ts";
+import { formatBinarySI } from "../nodestatus/quantityFormat.ts";
+import {
+  SIGNAL_CONDITION, SIGNAL_RESOURCE, thresholdAmount, type PressureCondition, type Signal, type Threshold,
+} from "./thresholds.ts";
+
+/** Upstream's monitoring interval and the grace period of an eviction for a hard threshold. */
+export const EVICTION_MONITORING_INTERVAL_MS = 10_000;
+export const IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS = 1;
+/** Upstream's reason and message formats (pkg/kubelet/eviction/helpers.go, 1.20). */
+export const EVICTION_REASON = "Evicted";
+
+/** What was observed of one signal: available and capacity in the signal's unit, and when. */
+export interface SignalObservation { available: number; capacity: number; time: number }
+export type Observations = Partial<Record<Signal, SignalObservation>>;
+
+/** A pod's measured usage (bytes; processes for PIDs); absent fields were not measured. */
+export interface PodUsage {
+  memory?: number;
+  ephemeralStorage?: number;
+  containers: { name: string; memory?: number; ephemeralStorage?: number }[];
+}
+
+/** One look at the node: signal observations and per-pod usage by UID. */
+export interface NodeObservation { signals: Observations; pods: ReadonlyMap<string, PodUsage> }
+
+export interface EvictionManagerDeps {
+  thresholds: readonly Threshold[];
+  /** evictionPressureTransitionPeriod (upstream default 5 min). */
+  pressureTransitionPeriodMs: number;
+  /** evictionMaxPodGracePeriod for soft evictions (seconds). */
+  maxPodGracePeriodSeconds: number;
+  clock: Clock;
+  log: Logger;
+  observe(): Promise<NodeObservation>;
+  /** The pods that may be evicted (admitted, not terminal). */
+  activePods(): readonly Pod[];
+  /** A pod's request of "memory" / "ephemeral-storage" (bytes; 0 when none). */
+  podRequest(pod: Pod, resource: "memory" | "ephemeral-storage"): number;
+  /** A container's request of a resource (bytes; 0 when none). */
+  containerRequest(pod: Pod, container: string, resource: "memory" | "ephemeral-storage"): number;
+  /** The Wasm core's ranking: indices of `candidates`, first to evict first. */
+  rank(candidates: readonly EvictionCandidate[]): number[];
+  isCritical(pod: Pod): boolean;
+  /** Kills the pod with the grace period and records it Failed with reason Evicted and `message`; false when it could not. */
+  evictPod(pod: Pod, gracePeriodSeconds: number, message: string): Promise<boolean>;
+  /** Warning event on the node. */
+  nodeEvent(reason: string, message: string): void;
+}
+
+/** Admission verdict. */
+export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
+
+/** What signals drive each ranking (memory and PIDs by their own resource; the rest by disk use). */
+function rankResource(signal: Signal): "memory" | "ephemeral-storage" | "pids" {
+  if (signal === "memory.available") return "memory";
+  if (signal === "pid.available") return "pids";
+  return "ephemeral-storage";
+}
+
+/** The thresholds met by `obs`; with `enforceMinReclaim`, `available` must also clear the minimum reclaim. */
+export function thresholdsMet(thresholds: readonly Threshold[], obs: Observations, enforceMinReclaim: boolean): Threshold[] {
+  return thresholds.filter((t) => {
+    const o = obs[t.signal];
+    if (!o) return false;
+    let quantity = thresholdAmount(t.value, o.capacity);
+    if (enforceMinReclaim && t.minReclaim) quantity += thresholdAmount(t.minReclaim, o.capacity);
+    return o.available < quantity;
+  });
+}
+
+const key = (t: Threshold) => `${t.signal}/${t.gracePeriodMs}`;
+
+/** Upstream's Go-style condition list for messages: "[MemoryPressure DiskPressure]". */
+const conditionList = (cs: readonly string[]) => `[${cs.join(" ")}]`;
+
+export class EvictionManager {
+  private conditions: PressureCondition[] = [];
+  private readonly conditionLastObservedAt = new Map<PressureCondition, number>();
+  private firstObservedAt = new Map<string, { threshold: Threshold; at: number }>();
+  private thresholdsMetNow: Threshold[] = [];
+  private lastObservations: Observations = {};
+  private stopTimer?: () => void;
+  private running?: Promise<void>;
+
+  constructor(private readonly d: EvictionManagerDeps) {}
+
+  /** Node conditions now reported true. */
+  get nodeConditions(): readonly PressureCondition[] {
+    return this.conditions;
+  }
+
+  /** For the node status setters. */
+  pressure(): { memory: boolean; disk: boolean; pid: boolean } {
+    return { memory: this.conditions.includes("MemoryPressure"), disk: this.conditions.includes("DiskPressure"), pid: this.conditions.includes("PIDPressure") };
+  }
+
+  /** Upstream's Admit: no pressure admits all; critical pods always; memory pressure alone admits all but BestEffort pods (unless they tolerate it). */
+  admit(pod: Pod, qosClass: string): AdmitResult {
+    if (this.conditions.length === 0 || this.d.isCritical(pod)) return { admit: true };
+    if (this.conditions.length === 1 && this.conditions[0] === "MemoryPressure") {
+      if (qosClass !== "BestEffort") return { admit: true };
+      const tolerations = (pod.spec.tolerations ?? []) as { key?: string; operator?: string; value?: string; effect?: string }[];
+      const tolerates = tolerations.some((t) =>
+        (t.operator === "Exists" && (!t.key || t.key === "node.kubernetes.io/memory-pressure") && (!t.effect || t.effect === "NoSchedule")) ||
+        (t.key === "node.kubernetes.io/memory-pressure" && (t.operator ?? "Equal") === "Equal" && !t.value && (!t.effect || t.effect === "NoSchedule")));
+      if (tolerates) return { admit: true };
+    }
+    return { admit: false, reason: EVICTION_REASON, message: `The node had condition: ${conditionList(this.conditions)}. ` };
+  }
+
+  /** Runs synchronize every monitoring interval; after an eviction it waits for the next interval too. */
+  start(): void {
+    const tick = () => {
+      this.running = this.synchronize().then(() => undefined, (err) => this.d.log.error("eviction manager: synchronize failed", { err: (err as Error).message }))
+        .finally(() => {
+          this.running = undefined;
+          if (this.stopTimer) this.stopTimer = this.d.clock.setTimer(EVICTION_MONITORING_INTERVAL_MS, tick);
+        });
+    };
+    this.stopTimer = this.d.clock.setTimer(0, tick);
+  }
+
+  async stop(): Promise<void> {
+    const cancel = this.stopTimer;
+    this.stopTimer = undefined;
+    cancel?.();
+    await this.running;
+  }
+
+  /** One pass; resolves to the evicted pod, if any. */
+  async synchronize(): Promise<Pod | undefined> {
+    if (this.d.thresholds.length === 0) return undefined;
+    const now = this.d.clock.now();
+    const { signals, pods } = await this.d.observe();
+
+    // Thresholds met now, plus those met before whose minimum reclaim is not reached yet.
+    const met = new Map(thresholdsMet(this.d.thresholds, signals, false).map((t) => [key(t), t]));
+    for (const t of thresholdsMet(this.thresholdsMetNow, signals, true)) met.set(key(t), t);
+
+    const firstObservedAt = new Map<string, { threshold: Threshold; at: number }>();
+    for (const [k, t] of met) firstObservedAt.set(k, { threshold: t, at: this.firstObservedAt.get(k)?.at ?? now });
+
+    for (const t of met.values()) this.conditionLastObservedAt.set(SIGNAL_CONDITION[t.signal], now);
+    const conditions: PressureCondition[] = [];
+    for (const c of ["MemoryPressure", "DiskPressure", "PIDPressure"] as const) {
+      const at = this.conditionLastObservedAt.get(c);
+      if (at !== undefined && now - at < this.d.pressureTransitionPeriodMs) conditions.push(c);
+      else this.conditionLastObservedAt.delete(c);
+    }
+
+    const graceMet = [...firstObservedAt.values()].filter((f) => now - f.at >= f.threshold.gracePeriodMs).map((f) => f.threshold);
+    this.conditions = conditions;
+    this.firstObservedAt = firstObservedAt;
+    this.thresholdsMetNow = graceMet;
+    // Act only on thresholds whose stats were updated since the last pass.
+    const fresh = graceMet.filter((t) => {
+      const o = signals[t.signal];
+      const prev = this.lastObservations[t.signal];
+      return o !== undefined && (prev === undefined || o.time !== prev.time);
+    });
+    this.lastObservations = signals;
+    if (fresh.length === 0) return undefined;
+
+    // Memory first, then the rest in configuration order (upstream's byEvictionPriority).
+    const toReclaim = [...fresh].sort((a, b) => Number(b.signal === "memory.available") - Number(a.signal === "memory.available"))[0]!;
+    const resource = SIGNAL_RESOURCE[toReclaim.signal];
+    this.d.log.info(0, "eviction manager: attempting to reclaim", { resource });
+    this.d.nodeEvent("EvictionThresholdMet", `Attempting to reclaim ${resource}`);
+
+    const active = [...this.d.activePods()];
+    if (active.length === 0) {
+      this.d.log.error("eviction manager: eviction thresholds have been met, but no pods are active to evict");
+      return undefined;
+    }
+    const by = rankResource(toReclaim.signal);
+    const candidates: EvictionCandidate[] = active.map((p) => {
+      const u = pods.get(p.metadata.uid!);
+      const usage = by === "memory" ? u?.memory : by === "ephemeral-storage" ? u?.ephemeralStorage : undefined;
+      const request = by === "pids" ? 0 : this.d.podRequest(p, by);
+      return { usage: u && usage !== undefined ? (usage as EvictionCandidate["usage"]) : undefined, request: request as EvictionCandidate["request"], priority: p.spec.priority ?? 0 };
+    });
+    const order = this.d.rank(candidates);
+    const grace = toReclaim.gracePeriodMs === 0 ? IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS : this.d.maxPodGracePeriodSeconds;
+    for (const i of order) {
+      const pod = active[i]!;
+      if (this.d.isCritical(pod)) continue;
+      const message = this.message(resource, pod, pods.get(pod.metadata.uid!), by);
+      if (await this.d.evictPod(pod, grace, message)) {
+        this.d.log.info(0, "eviction manager: pod evicted", { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, resource });
+        return pod;
+      }
+    }
+    this.d.log.info(0, "eviction manager: unable to evict any pods from the node");
+    return undefined;
+  }
+
+  /** Upstream's evictionMessage: the resource, then each container using more than it requested. */
+  private message(resource: string, pod: Pod, usage: PodUsage | undefined, by: "memory" | "ephemeral-storage" | "pids"): string {
+    let message = `The node was low on resource: ${resource}. `;
+    if (!usage || by === "pids") return message;
+    for (const c of usage.containers) {
+      if (!pod.spec.containers.some((x) => x.name === c.name)) continue;
+      const used = by === "memory" ? c.memory : c.ephemeralStorage;
+      if (used === undefined) continue;
+      const request = this.d.containerRequest(pod, c.name, by);
+      const requestText = String(pod.spec.containers.find((x) => x.name === c.name)?.resources?.requests?.[by] ?? "0");
+      if (used > request) message += `Container ${c.name} was using ${formatBinarySI(used)}, which exceeds its request of ${requestText}. `;
+    }
+    return message;
+  }
+}
