@@ -8,6 +8,7 @@ import { parseDocument } from "yaml";
 import type { KubeletFlags } from "./flags.ts";
 import { ConfigReader, KNOWN_V1BETA1_FIELDS } from "./kubeletConfigurationFields.ts";
 import { dirName, resolveAgainst } from "./posixPath.ts";
+import { parseGoDuration } from "./goDuration.ts";
 
 /** The config file's API group/version, as upstream v1.20 accepts it. */
 export const KUBELET_CONFIG_API_VERSION = "kubelet.config.k8s.io/v1beta1";
@@ -68,6 +69,13 @@ export interface KubeletConfiguration {
   eventBurst: number;
   /** Signal -> threshold, e.g. `memory.available: "100Mi"`; replaces the defaults entirely when given. */
   evictionHard: Record<string, string>;
+  evictionSoft: Record<string, string>;
+  /** Signal -> grace period (ms) of its soft threshold. */
+  evictionSoftGracePeriodMs: Record<string, number>;
+  evictionPressureTransitionPeriodMs: number;
+  /** Seconds; the grace period of pods evicted for a soft threshold. */
+  evictionMaxPodGracePeriod: number;
+  evictionMinimumReclaim: Record<string, string>;
   kubeReserved: Record<string, string>;
   systemReserved: Record<string, string>;
   enforceNodeAllocatable: string[];
@@ -178,6 +186,11 @@ export function parseKubeletConfiguration(text: string, file: string): ParsedKub
     eventRecordQPS: r.int("eventRecordQPS", 5, 0, true), // a pointer upstream: 0 means unlimited
     eventBurst: r.int("eventBurst", 10, 0),
     evictionHard: r.strMap("evictionHard", DEFAULT_EVICTION_HARD),
+    evictionSoft: r.strMap("evictionSoft", {}),
+    evictionSoftGracePeriodMs: Object.fromEntries(Object.entries(r.strMap("evictionSoftGracePeriod", {})).map(([k, v]) => [k, softGracePeriod(k, v, fail)])),
+    evictionPressureTransitionPeriodMs: r.duration("evictionPressureTransitionPeriod", 5 * 60_000),
+    evictionMaxPodGracePeriod: r.int("evictionMaxPodGracePeriod", 0, 0),
+    evictionMinimumReclaim: r.strMap("evictionMinimumReclaim", {}),
     kubeReserved: r.strMap("kubeReserved", {}),
     systemReserved: r.strMap("systemReserved", {}),
     enforceNodeAllocatable: r.strList("enforceNodeAllocatable", ["pods"]),
@@ -195,6 +208,15 @@ export function parseKubeletConfiguration(text: string, file: string): ParsedKub
     throw fail("shutdownGracePeriodCriticalPods: must be <= shutdownGracePeriod");
   }
   return { config, warnings };
+}
+
+/** One evictionSoftGracePeriod entry ("1m30s") in milliseconds. */
+function softGracePeriod(signal: string, text: string, fail: (msg: string) => Error): number {
+  try {
+    return parseGoDuration(text);
+  } catch (err) {
+    throw fail(`evictionSoftGracePeriod.${signal}: ${(err as Error).message}`);
+  }
 }
 
 function optionalPath(baseDir: string, value: string): string | undefined {

@@ -34,6 +34,9 @@ test("an empty KubeletConfiguration gets the upstream v1.20 defaults", () => {
   assert.is(config.runtimeRequestTimeoutMs, 120_000);
   assert.is(config.serializeImagePulls, true);
   assert.is(config.eventRecordQPS, 5);
+  assert.equal(config.evictionSoft, {});
+  assert.is(config.evictionPressureTransitionPeriodMs, 300_000);
+  assert.is(config.evictionMaxPodGracePeriod, 0);
   assert.is(config.eventBurst, 10);
   assert.equal(config.evictionHard, {
     "memory.available": "100Mi", "nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%",
@@ -55,6 +58,19 @@ test("eventRecordQPS 0 means unlimited (a pointer field upstream); eventBurst 0 
   assert.is(config.eventRecordQPS, 0);
   assert.is(config.eventBurst, 10);
   assert.throws(() => parse("eventRecordQPS: -1"), /eventRecordQPS: expected an integer >= 0/);
+});
+
+test("soft eviction settings: thresholds, grace periods as durations, transition period, minimum reclaim", () => {
+  const { config } = parse([
+    "evictionSoft: {memory.available: 300Mi}", "evictionSoftGracePeriod: {memory.available: 1m30s}", "evictionPressureTransitionPeriod: 30s",
+    "evictionMaxPodGracePeriod: 20", "evictionMinimumReclaim: {memory.available: 50Mi}",
+  ].join("\n"));
+  assert.equal(config.evictionSoft, { "memory.available": "300Mi" });
+  assert.equal(config.evictionSoftGracePeriodMs, { "memory.available": 90_000 });
+  assert.is(config.evictionPressureTransitionPeriodMs, 30_000);
+  assert.is(config.evictionMaxPodGracePeriod, 20);
+  assert.equal(config.evictionMinimumReclaim, { "memory.available": "50Mi" });
+  assert.throws(() => parse("evictionSoftGracePeriod: {memory.available: soon}"), /evictionSoftGracePeriod.memory.available/);
 });
 
 test("given values override the defaults, durations become milliseconds", () => {
