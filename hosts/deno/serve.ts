@@ -1,22 +1,12 @@
-/** The `Serve` port on Deno.serve (web-standard Request/Response, like the kubelet's handlers). */
+/**
+ * The `Serve` port on Deno: the Node server through Deno's Node compatibility (node:http /
+ * node:https). Deno.serve can neither hand an upgraded connection over as raw bytes (exec, attach
+ * and port-forward proxy them to the runtime) nor show the client certificate (x509 auth); the
+ * compat server does both. Its TLS stack does not verify client certificates against `ca`, so
+ * they are checked in process against the client CA.
+ */
 import type { Serve } from "../../kubelet/ports/serve.ts";
+import { createNodeServe } from "../node/serve.ts";
 
-const pem = (x: Uint8Array | string) => (typeof x === "string" ? x : new TextDecoder().decode(x));
-
-/** Deno's HTTP server for the kubelet API. */
-export const denoServe: Serve = {
-  listen(options, handler) {
-    return new Promise((resolve) => {
-      const server = Deno.serve({
-        hostname: options.host,
-        port: options.port,
-        ...(options.tls ? { cert: pem(options.tls.cert), key: pem(options.tls.key) } : {}),
-        onListen: (addr) => resolve({ host: options.host, port: (addr as Deno.NetAddr).port, close: () => server.shutdown() }),
-        onError: (err) => {
-          options.onError?.(err);
-          return new Response("internal error", { status: 500 });
-        },
-      }, (req, info) => handler(req, { remoteAddr: `${(info.remoteAddr as Deno.NetAddr).hostname}:${(info.remoteAddr as Deno.NetAddr).port}` } as never));
-    });
-  },
-};
+/** Deno's HTTP(S) server for the kubelet API and healthz. */
+export const denoServe: Serve = createNodeServe({ clientCertificates: "in-process" });
