@@ -6,6 +6,7 @@ import type { Pod, PodStatus } from "../bindings/kube/types.ts";
 import type { Backoff } from "./backoff.ts";
 import type { ResourceAccounting } from "./cm/resourceAccounting.ts";
 import { podCgroupPath } from "./cm/resourceAccounting.ts";
+import { QosContainerManager, type QosAccounting } from "./cm/qosContainerManager.ts";
 import type { EventRecorder } from "./events/recorder.ts";
 import { ImageManager } from "./images/imageManager.ts";
 import type { HandlerRunner } from "./lifecycle/handlerRunner.ts";
@@ -14,7 +15,7 @@ import { GenericPleg } from "./pleg/genericPleg.ts";
 import { PodWorkers } from "./podWorkers.ts";
 import { findHostLeftovers, podDir, podLogDir, removePodFiles, removePodFromRuntime, type PodPaths } from "./podCleanup.ts";
 import { selectGarbage } from "./kuberuntime/containerGC.ts";
-import type { Cgroups } from "./ports/cgroups.ts";
+import type { CgroupLimits, Cgroups } from "./ports/cgroups.ts";
 import type { Clock } from "./ports/clock.ts";
 import type { Cri } from "./ports/cri.ts";
 import type { Fs } from "./ports/fs.ts";
@@ -55,6 +56,11 @@ export interface KubeletParts {
   };
   /** Sets up and tears down pod volumes; without it pods get no volumes. */
   volumes?: Pick<VolumeManager, "setUpPod" | "tearDownPod">;
+  /**
+   * QoS cgroups (cgroupsPerQOS): `/kubepods` with the node allocatable values, and the burstable and
+   * besteffort tiers with cpu.shares kept current. Without it only pod cgroups are managed.
+   */
+  qos?: { nodeAllocatable: CgroupLimits; accounting: QosAccounting; periodMs?: number };
   /** PLEG relist period in milliseconds (upstream: 1 s). */
   relistPeriodMs?: number;
   /** Container GC period in milliseconds (upstream: 1 min). */
@@ -79,6 +85,7 @@ export class Kubelet {
   private readonly reader: RuntimeReader;
   private readonly pleg: GenericPleg;
   private readonly syncDeps: SyncPodDeps;
+  private readonly qos?: QosContainerManager;
   private readonly listeners = new Set<(pod: Pod) => void>();
   private readonly terminatedListeners = new Set<(pod: Pod) => void>();
   /** When each pod's last sync ended (a later relist is fresh enough to sync from). */
@@ -100,6 +107,13 @@ export class Kubelet {
     this.pleg = new GenericPleg(() => this.reader.readAll(), (uids) => uids.forEach((u) => this.workers.update(u)), parts.clock, parts.log, parts.relistPeriodMs ?? 1000);
     const images = new ImageManager(parts.cri, parts.events, parts.imageBackoff, () => parts.clock.now());
     this.syncDeps = { ...parts, images, configs: parts.configs, crashBackoff: parts.crashBackoff };
+    if (parts.qos) {
+      this.qos = new QosContainerManager({
+        cgroups: parts.cgroups, clock: parts.clock, log: parts.log, events: parts.events, nodeName: parts.nodeName,
+        cgroupRoot: parts.paths.cgroupRoot, nodeAllocatable: parts.qos.nodeAllocatable, accounting: parts.qos.accounting,
+        activePods: () => this.activePods(), periodMs: parts.qos.periodMs,
+      });
+    }
   }
 
   /**
@@ -130,13 +144,18 @@ export class Kubelet {
       this.removed.delete(uid);
       // Admission counts only active pods (upstream filterOutTerminatedPods); a pod that is
       // already terminal is not admitted again.
-      const active = [...this.records.values()].filter((r) => !r.podFailure && !isTerminal(r.status?.phase) && !isTerminal(r.pod.status?.phase)).map((r) => r.pod);
+      const active = this.activePods();
       const failure = isTerminal(pod.status?.phase) ? undefined : this.parts.resources.admit(pod, active);
       this.records.set(uid, { pod, errors: new Map(), podFailure: failure });
       if (failure) this.parts.events.event({ kind: "Pod", name: pod.metadata.name!, namespace: pod.metadata.namespace, uid }, "Warning", failure.reason, failure.message);
       this.parts.log.info(2, "pod added", { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, podUID: uid });
       if (this.started) this.workers.update(uid);
     }
+  }
+
+  /** Admitted pods that are not terminal (upstream activePods): admission and the QoS tiers count these. */
+  private activePods(): Pod[] {
+    return [...this.records.values()].filter((r) => !r.podFailure && !isTerminal(r.status?.phase) && !isTerminal(r.pod.status?.phase)).map((r) => r.pod);
   }
 
   /** Desired pods with their latest status. */
@@ -157,6 +176,7 @@ export class Kubelet {
 
   /** Starts syncing: the first relist adopts what already runs, then every desired pod syncs. */
   async start(): Promise<void> {
+    await this.qos?.start();
     await this.pleg.start();
     this.started = true;
     const uids = new Set([...this.records.keys(), ...this.pleg.all().keys()]);
@@ -228,6 +248,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.started = false;
     this.gcTimer?.();
+    this.qos?.stop();
     this.pleg.stop();
     await Promise.all(this.workers.uids().map((u) => this.workers.idle(u)));
   }
@@ -271,8 +292,11 @@ export class Kubelet {
     const stopping = rec.podFailure !== undefined || pod.metadata.deletionTimestamp !== undefined || apiPhase === "Succeeded" || apiPhase === "Failed";
     if (stopping) {
       await killPod(this.syncDeps, pod, rt);
+      await this.qos?.update();
     } else {
       await p.fs.mkdirp(podDir(p.paths, uid));
+      // The tier's shares grow before the pod's cgroup joins it (upstream UpdateQOSCgroups in syncPod).
+      await this.qos?.update();
       await p.cgroups.ensure(podCgroupPath(p.paths.cgroupRoot, p.resources.qosClass(pod), uid), p.resources.podCgroupLimits(pod));
       const mountError = await p.volumes?.setUpPod(pod);
       if (mountError) {
@@ -343,6 +367,7 @@ export class Kubelet {
     await removePodFromRuntime(p.cri, await this.reader.readPod(uid, rt.name, rt.namespace));
     await p.volumes?.tearDownPod(uid); // throws (keeping the pod dir) while a mount cannot come off
     await removePodFiles(p.fs, p.cgroups, p.paths, fresh, pod, p.log);
+    await this.qos?.update();
     p.probes?.podRemoved?.(uid);
     this.removed.delete(uid);
     this.lastSynced.delete(uid);

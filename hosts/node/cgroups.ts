@@ -6,7 +6,7 @@
  */
 import { mkdir, readdir, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { CgroupLimits, Cgroups } from "../../kubelet/ports/cgroups.ts";
+import type { CgroupLimits, Cgroups, CgroupWriteFailure } from "../../kubelet/ports/cgroups.ts";
 
 const CONTROLLERS = ["cpu", "cpuacct", "memory", "pids", "blkio", "devices", "freezer", "hugetlb", "net_cls", "perf_event", "systemd"];
 
@@ -75,6 +75,24 @@ export function nodeCgroups(root = "/sys/fs/cgroup"): Cgroups {
     async exists(path: string) {
       for (const c of await hierarchies()) if (await isDir(join(root, c, path))) return true;
       return false;
+    },
+    async set(path: string, limits: CgroupLimits) {
+      ensured.delete(path);
+      const failures: CgroupWriteFailure[] = [];
+      const have = new Set(await controllers());
+      const put = async (c: string, file: string, value: number | undefined) => {
+        if (value === undefined || !have.has(c)) return;
+        await writeFile(join(root, c, path, file), String(value)).catch((err: NodeJS.ErrnoException) => {
+          failures.push({ file, value, message: err.code ? `${err.code}: ${err.message}` : String(err) });
+        });
+      };
+      await Promise.all([
+        put("cpu", "cpu.shares", limits.cpuShares),
+        put("cpu", "cpu.cfs_period_us", limits.cpuPeriod).then(() => put("cpu", "cpu.cfs_quota_us", limits.cpuQuota)),
+        put("memory", "memory.limit_in_bytes", limits.memoryLimitBytes),
+        put("pids", "pids.max", limits.pidsLimit),
+      ]);
+      return failures;
     },
     async children(path: string) {
       for (const c of await controllers()) {

@@ -10,6 +10,7 @@ import {
   type ResourceAccounting as CoreAccounting, type ResourceList,
 } from "../../bindings/core/resources.ts";
 import type { CgroupLimits } from "../ports/cgroups.ts";
+import type { QosAccounting } from "./qosContainerManager.ts";
 import type { AdmissionFailure, ContainerResourceValues, QosClass, ResourceAccounting } from "./resourceAccounting.ts";
 
 /** An invalid quantity in a pod spec, naming the field. */
@@ -20,7 +21,7 @@ interface PodFacts { accounting: PodAccounting; perContainer: Map<string, PodAcc
 const NODE_CRITICAL = new Set(["system-node-critical", "system-cluster-critical"]);
 
 /** ResourceAccounting for one node, backed by core.wasm. */
-export class CoreResourceAccounting implements ResourceAccounting {
+export class CoreResourceAccounting implements ResourceAccounting, QosAccounting {
   private readonly cache = new WeakMap<Pod, PodFacts>();
   private readonly extendedIds = new Map<string, number>();
 
@@ -107,6 +108,21 @@ export class CoreResourceAccounting implements ResourceAccounting {
   podCgroupLimits(pod: Pod): CgroupLimits {
     const c = this.facts(pod).accounting.cgroup;
     return { cpuShares: c.cpuShares, cpuQuota: c.cpuQuota, cpuPeriod: c.cpuQuota !== undefined ? c.cpuPeriod : undefined, memoryLimitBytes: c.memoryLimit };
+  }
+
+  /** The pod's effective cpu request (QoS tier shares); 0 when its resources are invalid. */
+  podCpuRequestMilli(pod: Pod): number {
+    try {
+      return this.facts(pod).requests.cpu ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** cpu.shares for `milli` milli-CPU, from the core (a one-container pod requesting exactly that). */
+  cpuShares(milli: number): number {
+    const [one] = this.core.accountPods([{ containers: [{ kind: "app", requests: { cpu: milli as MilliCPU } }] }], this.node);
+    return one!.cgroup.cpuShares;
   }
 
   admit(pod: Pod, admitted: readonly Pod[]): AdmissionFailure | undefined {

@@ -19,4 +19,18 @@ export interface Cgroups {
   exists(path: string): Promise<boolean>;
   /** Child cgroup names under `path` (from the first controller that has it). */
   children(path: string): Promise<string[]>;
+  /**
+   * Writes `limits` to an existing cgroup (QoS and node allocatable cgroups change as pods come and
+   * go). Resolves to the writes that failed, e.g. a memory limit below the cgroup's current usage;
+   * empty when every value was applied.
+   */
+  set(path: string, limits: CgroupLimits): Promise<CgroupWriteFailure[]>;
+}
+
+/** One cgroup file the kernel refused to take. */
+export interface CgroupWriteFailure {
+  /** e.g. "memory.limit_in_bytes" */
+  file: string;
+  value: number;
+  message: string;
 }
