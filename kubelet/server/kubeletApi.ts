@@ -5,7 +5,7 @@
  */
 import type { Pod, PodList } from "../../bindings/kube/types.ts";
 import { serveContainerLogs, type ContainerLogsDeps } from "./containerLogs.ts";
-import { serveStreaming, type StreamingDeps, type StreamKind } from "./streaming.ts";
+import { serveRun, serveStreaming, type StreamingDeps, type StreamKind } from "./streaming.ts";
 
 /** A named health check; resolves to a failure reason, or `undefined` when healthy. */
 export interface HealthCheck {
@@ -21,11 +21,11 @@ export interface KubeletApiOptions {
   healthChecks?: HealthCheck[];
   /** Serves `/containerLogs/{namespace}/{pod}/{container}` when given. */
   logs?: ContainerLogsDeps;
-  /** Serves `/exec`, `/attach` and `/portForward` (proxied to the runtime) when given. */
+  /** Serves `/exec`, `/attach` and `/portForward` (proxied to the runtime) and `/run` when given. */
   streaming?: StreamingDeps;
 }
 
-/** Upstream's streaming endpoints; without `streaming` (and always for /run) 501 rather than 404. */
+/** Upstream's streaming endpoints (and /run); without `streaming` 501 rather than 404. */
 const STREAMING = ["/exec/", "/attach/", "/portForward/", "/run/"];
 const STREAM_KINDS: StreamKind[] = ["exec", "attach", "portForward"];
 
@@ -73,8 +73,8 @@ export function createHealthzHandler(checks: HealthCheck[] = []): (req: Request)
 
 /**
  * The kubelet API handler: GET /healthz, GET /pods, GET /containerLogs/..., upgrade requests to
- * /exec, /attach and /portForward; 501 for /run (and the streaming endpoints without `streaming`);
- * 404 for any other path, 405 for other methods.
+ * /exec, /attach and /portForward, POST /run/...; 501 for those without `streaming`; 404 for any
+ * other path, 405 for other methods.
  */
 export function createKubeletApiHandler(options: KubeletApiOptions): (req: Request) => Promise<Response> {
   const routes: Record<string, (url: URL) => Promise<Response>> = {
@@ -98,6 +98,7 @@ export function createKubeletApiHandler(options: KubeletApiOptions): (req: Reque
       }
       const kind = STREAM_KINDS.find((k) => path.startsWith(`/${k}/`));
       if (options.streaming && kind) return serveStreaming(kind, path.slice(kind.length + 2), req, options.streaming);
+      if (options.streaming && path.startsWith("/run/")) return serveRun(path.slice("/run/".length), req, options.streaming);
       if (STREAMING.some((p) => path.startsWith(p))) return text(501, `${path.split("/")[1]} is not implemented by kubelet-ts\n`);
       return text(404, "404 page not found\n");
     }

@@ -193,7 +193,7 @@ export function kubeletStreamSource(pods: () => Pod[], cri: Pick<Cri, "listConta
 /** What serving the streaming endpoints needs. */
 export interface StreamingDeps {
   source: StreamTargetSource;
-  runtime: Pick<Cri, "exec" | "attach" | "portForward">;
+  runtime: Pick<Cri, "exec" | "attach" | "portForward" | "execSync">;
   /** Connects to the runtime's streaming server; without it the endpoints answer 501. */
   dial?: Dial;
   /** Base for a relative streaming URL from the runtime (containerd answers absolute ones). */
@@ -256,6 +256,36 @@ export async function serveStreaming(kind: StreamKind, rest: string, req: Reques
     if (!deps.dial) throw new StreamRequestError(501, `${kind} is not supported on this host: it cannot open connections to the runtime's streaming server`);
     const target = resolveStreamingUrl(await streamingUrl(route, req, url, deps), deps.streamingBase);
     return await proxyUpgrade(req, target, deps.dial);
+  } catch (err) {
+    if (err instanceof StreamRequestError) return textResponse(err.status, err.message);
+    throw err;
+  }
+}
+
+/**
+ * `POST /run/{ns}/{pod}[/{uid}]/{container}?cmd=...`: runs the space-separated `cmd` in the
+ * running container (CRI ExecSync, no timeout) and answers its stdout then stderr, as upstream's
+ * getRun/RunInContainer; a non-zero exit is a 500 naming the command, exit code and stderr.
+ */
+export async function serveRun(rest: string, req: Request, deps: StreamingDeps): Promise<Response> {
+  const route = parseStreamRoute("exec", rest);
+  if (!route) return textResponse(404, "404 page not found\n");
+  if (req.method !== "POST") return new Response("405 method not allowed\n", { status: 405, headers: { ...TEXT, allow: "POST" } });
+  try {
+    const pod = await deps.source.pod(route.namespace, route.pod);
+    if (!pod) throw new StreamRequestError(404, "pod does not exist");
+    const cmd = (new URL(req.url).searchParams.get("cmd") ?? "").split(" ");
+    const name = route.container!;
+    const id = await deps.source.runningContainerId(route.uid ?? pod.metadata.uid ?? "", name).catch((err) => { throw runtimeError(err); });
+    if (!id) throw new StreamRequestError(500, `container not found ("${name}")`);
+    const res = await deps.runtime.execSync(id, cmd, 0).catch((err) => { throw new StreamRequestError(500, err instanceof Error ? err.message : String(err)); });
+    if (res.exitCode !== 0) {
+      throw new StreamRequestError(500, `command '${cmd.join(" ")}' exited with ${res.exitCode}: ${new TextDecoder().decode(res.stderr)}`);
+    }
+    const out = new Uint8Array(res.stdout.byteLength + res.stderr.byteLength);
+    out.set(res.stdout, 0);
+    out.set(res.stderr, res.stdout.byteLength);
+    return new Response(out, { status: 200, headers: { "content-type": "application/json" } });
   } catch (err) {
     if (err instanceof StreamRequestError) return textResponse(err.status, err.message);
     throw err;

@@ -2,9 +2,11 @@
  * `kubectl exec`, `attach` and `port-forward` through kube-apiserver 1.20.2 to kubelet-ts, which
  * asks containerd (CRI Exec/Attach/PortForward) for a streaming URL and proxies the upgraded
  * connection there: output, exit codes, stdin, a missing container, an HTTP GET through a
- * forwarded port to busybox httpd, and attaching to a running container's output.
+ * forwarded port to busybox httpd, attaching to a running container's output; and POST /run.
  */
 import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { createServer } from "node:net";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -84,6 +86,24 @@ test("kubectl attach streams a running container's output", async () => {
   } finally {
     child.kill();
   }
+});
+
+test("POST /run on the kubelet API runs a command and answers its output (kube-apiserver's kubelet client certificate)", async () => {
+  const PKI = `${process.env.KTS_ENV ?? "/tmp/kts"}/pki`;
+  const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpsRequest({
+      host: "127.0.0.1", port: k.port, path: `/run/${ns}/shell/main?cmd=echo%20from%20run`, method: "POST", rejectUnauthorized: false, agent: false,
+      cert: readFileSync(`${PKI}/apiserver-kubelet-client.crt`), key: readFileSync(`${PKI}/apiserver-kubelet-client.key`),
+    }, (r) => {
+      let body = "";
+      r.setEncoding("utf8");
+      r.on("data", (d) => (body += d));
+      r.on("end", () => resolve({ status: r.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  assert.equal(res, { status: 200, body: "from run\n" });
 });
 
 async function freePort(): Promise<number> {

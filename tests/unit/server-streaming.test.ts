@@ -13,7 +13,7 @@ import { CriError } from "../../kubelet/ports/cri.ts";
 import { createKubeletApiHandler } from "../../kubelet/server/kubeletApi.ts";
 import { kubeletServerHandler } from "../../kubelet/server/kubeletServer.ts";
 import {
-  parseStreamOptions, parseStreamRoute, portForwardPorts, serveStreaming, upgradeRequestHead, type StreamingDeps,
+  parseStreamOptions, parseStreamRoute, portForwardPorts, serveRun, serveStreaming, upgradeRequestHead, type StreamingDeps,
 } from "../../kubelet/server/streaming.ts";
 import { fakeClock } from "./support/fakeTime.ts";
 
@@ -31,6 +31,12 @@ class FakeRuntime {
   exec = async (request: Outgoing<ExecRequest>) => this.answer("exec", request);
   attach = async (request: Outgoing<AttachRequest>) => this.answer("attach", request);
   portForward = async (podSandboxId: string, ports: number[]) => this.answer("portForward", { podSandboxId, ports });
+  execSync = async (containerId: string, cmd: string[], timeoutSeconds: number) => {
+    this.calls.push({ method: "execSync", request: { containerId, cmd, timeoutSeconds } });
+    const exitCode = cmd[0] === "false" ? 1 : 0;
+    const enc = (t: string) => new TextEncoder().encode(t);
+    return { stdout: enc(exitCode === 0 ? `${cmd.join(" ")}\n` : ""), stderr: enc(exitCode === 0 ? "warn\n" : "failed\n"), exitCode };
+  };
   private answer(method: string, request: unknown): string {
     this.calls.push({ method, request });
     if (this.fail) throw this.fail;
@@ -144,6 +150,20 @@ test("CRI requests: exec with the command and streams, attach with the container
     { method: "attach", request: { containerId: "cid-term", stdin: true, stdout: true, stderr: false, tty: true } },
     { method: "portForward", request: { podSandboxId: "sandbox-1", ports: [] } },
   ]);
+});
+
+test("POST /run runs the space-separated cmd with ExecSync and answers stdout then stderr; a non-zero exit is a 500", async () => {
+  const runtime = new FakeRuntime();
+  const run = async (rest: string, method = "POST") => {
+    const res = await serveRun(rest.split("?")[0]!, new Request(`https://10.0.0.1:10250/run/${rest}`, { method }), deps(runtime));
+    return `${res.status} ${await res.text()}`;
+  };
+  assert.is(await run("default/web/main?cmd=echo%20hi%20there"), "200 echo hi there\nwarn\n");
+  assert.equal(runtime.calls, [{ method: "execSync", request: { containerId: "cid-main", cmd: ["echo", "hi", "there"], timeoutSeconds: 0 } }]);
+  assert.is(await run("default/web/uid-1/main?cmd=false"), "500 command 'false' exited with 1: failed\n");
+  assert.is(await run("default/nope/main?cmd=ls"), "404 pod does not exist");
+  assert.is(await run("default/web/sidecar?cmd=ls"), `500 container not found ("sidecar")`);
+  assert.is((await run("default/web/main?cmd=ls", "GET")).slice(0, 3), "405");
 });
 
 /** A fake runtime streaming server: answers an upgrade with 101, then echoes bytes upper-cased. */
