@@ -9,6 +9,7 @@ import { WasmQuantityParser } from "../bindings/core/quantity.ts";
 import { WasmResourceAccounting, type Bytes, type MilliCPU, type Threshold } from "../bindings/core/resources.ts";
 import { podStatusSummary } from "./cli/podsTable.ts";
 import { CoreResourceAccounting } from "./cm/coreResourceAccounting.ts";
+import { nodeAllocatableCgroupLimits, parseReservation } from "./cm/nodeContainerManager.ts";
 import type { KubeletFlags } from "./config/flags.ts";
 import { applyKubeletFlags, defaultKubeletConfiguration, parseKubeletConfiguration, type KubeletConfiguration } from "./config/kubeletConfiguration.ts";
 import { resolveAgainst } from "./config/posixPath.ts";
@@ -84,8 +85,11 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   const coreAccounting = new WasmResourceAccounting(core);
   await fs.mkdirp(`${rootDir}/pods`);
   const cap = await host.machine.capacity(rootDir);
+  const capacity = { cpu: cap.cpuMilli as MilliCPU, memory: cap.memoryBytes as Bytes, ephemeralStorage: cap.ephemeralBytes as Bytes, pods: config.maxPods };
+  const kubeReserved = parseReservation(config.kubeReserved, "kubeReserved", quantities);
+  const systemReserved = parseReservation(config.systemReserved, "systemReserved", quantities);
   const allocatable = coreAccounting.nodeAllocatable({
-    capacity: { cpu: cap.cpuMilli as MilliCPU, memory: cap.memoryBytes as Bytes, ephemeralStorage: cap.ephemeralBytes as Bytes, pods: config.maxPods },
+    capacity, kubeReserved: kubeReserved.list, systemReserved: systemReserved.list,
     evictionHard: { memory: threshold(config.evictionHard["memory.available"], quantities), ephemeralStorage: threshold(config.evictionHard["nodefs.available"], quantities) },
   });
   const resources = new CoreResourceAccounting(quantities, coreAccounting, { memoryCapacity: cap.memoryBytes as Bytes }, allocatable);
@@ -137,6 +141,13 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     crashBackoff: new WasmKeyedBackoff(core, { table: BackoffTable.ContainerRestart }),
     imageBackoff: new WasmKeyedBackoff(core, { table: BackoffTable.ImagePull }),
     resources,
+    qos: config.cgroupsPerQOS ? {
+      accounting: resources,
+      nodeAllocatable: nodeAllocatableCgroupLimits({
+        capacity, kubeReserved, systemReserved, enforceNodeAllocatable: config.enforceNodeAllocatable,
+        pidMax: Number(await fs.readText("/proc/sys/kernel/pid_max").catch(() => "")) || undefined,
+      }, coreAccounting, (milli) => resources.cpuShares(milli)),
+    } : undefined,
     configs: createRuntimeConfigs({
       fs, resources, paths, nodeName, hostIP, uniqueId: () => hex(host.randomBytes(4)),
       dns: { clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostResolvConf },
