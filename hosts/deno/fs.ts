@@ -1,4 +1,5 @@
-/** The `Fs` port on Deno's file APIs. */
+/** The `Fs` port on Deno's file APIs (statfs through Deno's Node compatibility: Deno has no native one). */
+import { statfs } from "node:fs/promises";
 import type { DirEntry, Fs } from "../../kubelet/ports/fs.ts";
 
 let tmpCounter = 0;
@@ -82,5 +83,14 @@ export const denoFs: Fs = {
       }
     })();
     return () => watcher.close();
+  },
+  async fsCapacity(path) {
+    try {
+      const s = await statfs(path);
+      return { capacityBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize, freeBytes: s.bfree * s.bsize, inodes: s.files, inodesFree: s.ffree };
+    } catch (err) {
+      if ((err as { code?: string }).code === "ENOENT" || err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    }
   },
 };

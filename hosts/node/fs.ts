@@ -1,8 +1,8 @@
 /** The `Fs` port on Node's `node:fs`. */
 import { watch } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, symlink, writeFile, type FileHandle } from "node:fs/promises";
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, statfs, symlink, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { DirEntry, Fs } from "../../kubelet/ports/fs.ts";
+import type { DirEntry, Fs, FsCapacity } from "../../kubelet/ports/fs.ts";
 
 let tmpCounter = 0;
 
@@ -16,6 +16,17 @@ async function readAt(f: FileHandle, position: number, length: number): Promise<
     got += bytesRead;
   }
   return buf.subarray(0, got);
+}
+
+/** statfs of `path` as the port's FsCapacity; undefined when the path does not exist. */
+export async function statfsCapacity(path: string): Promise<FsCapacity | undefined> {
+  try {
+    const s = await statfs(path);
+    return { capacityBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize, freeBytes: s.bfree * s.bsize, inodes: s.files, inodesFree: s.ffree };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
 }
 
 /** Node's filesystem as the kubelet's Fs port. */
@@ -95,4 +106,5 @@ export const nodeFs: Fs = {
       return () => {};
     }
   },
+  fsCapacity: statfsCapacity,
 };

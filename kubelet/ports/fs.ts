@@ -18,6 +18,17 @@ export interface FileInfo {
  */
 export interface DirChange { dir: string; name?: string; kind?: "entry" | "content" }
 
+/** Size and free space of one filesystem (statfs), in bytes and inodes. */
+export interface FsCapacity {
+  capacityBytes: number;
+  /** Free to unprivileged users (f_bavail). */
+  availableBytes: number;
+  /** Free in total, including blocks reserved for root (f_bfree): used = capacity - free. */
+  freeBytes: number;
+  inodes: number;
+  inodesFree: number;
+}
+
 /** Filesystem operations for the kubelet; every path is absolute. */
 export interface Fs {
   readFile(path: string): Promise<Uint8Array>;
@@ -40,4 +51,6 @@ export interface Fs {
   rename(from: string, to: string): Promise<void>;
   /** Calls `onChange` when entries of `dir` change; returns a function that stops watching. */
   watchDir(dir: string, onChange: (change: DirChange) => void): () => void;
+  /** Capacity and free space of the filesystem holding `path` (statfs); undefined when the path does not exist. */
+  fsCapacity(path: string): Promise<FsCapacity | undefined>;
 }

@@ -61,6 +61,7 @@ class FakeFs implements Fs {
     this.watchers.set(dir, onChange);
     return () => this.watchers.delete(dir);
   }
+  async fsCapacity() { return undefined; }
 }
 
 /** A manual clock fake: timers fire only when the test advances time. */

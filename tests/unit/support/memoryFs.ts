@@ -1,5 +1,5 @@
 /** An in-memory Fs port for tests: files, directories and symlinks (relative targets resolve in their directory). */
-import type { DirEntry, Fs } from "../../../kubelet/ports/fs.ts";
+import type { DirEntry, Fs, FsCapacity } from "../../../kubelet/ports/fs.ts";
 
 type Entry = { kind: "file"; data: string; mode: number } | { kind: "dir" } | { kind: "link"; target: string };
 
@@ -25,6 +25,8 @@ export function memoryFs(seed: Record<string, string> = {}) {
   /** Each entry object is one "inode": a rename keeps it, a new file gets a new one. */
   const inodes = new WeakMap<object, number>();
   let nextIno = 1;
+  /** What fsCapacity reports for every existing path (one filesystem); tests may change it. */
+  const capacity: FsCapacity = { capacityBytes: 100 << 20, availableBytes: 60 << 20, freeBytes: 64 << 20, inodes: 1000, inodesFree: 900 };
   const fs: Fs = {
     async readFile(p) {
       return new TextEncoder().encode(await fs.readText(p));
@@ -79,6 +81,9 @@ export function memoryFs(seed: Record<string, string> = {}) {
       entries.set(to, e);
     },
     watchDir: () => () => {},
+    async fsCapacity(p) {
+      return entries.has(follow(p)) ? capacity : undefined;
+    },
   };
   /** Appends to an existing file in place (same "inode"), as a process writing its log does. */
   const append = (p: string, text: string) => {
@@ -86,5 +91,5 @@ export function memoryFs(seed: Record<string, string> = {}) {
     if (e?.kind !== "file") throw enoent(p);
     e.data += text;
   };
-  return { fs, entries, append, linkTarget: (p: string) => { const e = entries.get(p); return e?.kind === "link" ? e.target : undefined; } };
+  return { fs, entries, append, capacity, linkTarget: (p: string) => { const e = entries.get(p); return e?.kind === "link" ? e.target : undefined; } };
 }
