@@ -6,6 +6,7 @@
  */
 import { mkdir, readdir, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { nodeCgroupStats } from "./cgroupStats.ts";
 import type { CgroupLimits, Cgroups, CgroupWriteFailure } from "../../kubelet/ports/cgroups.ts";
 
 const CONTROLLERS = ["cpu", "cpuacct", "memory", "pids", "blkio", "devices", "freezer", "hugetlb", "net_cls", "perf_event", "systemd"];
@@ -40,7 +41,9 @@ export function nodeCgroups(root = "/sys/fs/cgroup"): Cgroups {
   // and re-creating it in every controller each time was ~1 ms of CPU per sync. A repeat with the
   // same limits only checks that the cgroup is still there (someone may have removed it).
   const ensured = new Map<string, string>();
+  const accounting = nodeCgroupStats(root);
   return {
+    stats: (path: string) => accounting.stats(path),
     async ensure(path: string, limits: CgroupLimits = {}) {
       const key = JSON.stringify(limits);
       const first = (await controllers())[0];

@@ -1,5 +1,7 @@
 /** The `Cgroups` port: the pod and QoS cgroups the kubelet owns (runc creates container cgroups under them). */
 
+import type { CgroupStats } from "./cgroupStats.ts";
+
 /** Values written to a pod-level cgroup; undefined leaves the runtime default. */
 export interface CgroupLimits {
   cpuShares?: number;
@@ -19,6 +21,12 @@ export interface Cgroups {
   exists(path: string): Promise<boolean>;
   /** Child cgroup names under `path` (from the first controller that has it). */
   children(path: string): Promise<string[]>;
+  /**
+   * CPU and memory accounting of the cgroup at `path` ("/" is the whole node); undefined when it does
+   * not exist. Optional: a host without it gets a Summary without the cgroup-based CPU and memory
+   * (both hosts have it, through hosts/node/cgroupStats.ts).
+   */
+  stats?(path: string): Promise<CgroupStats | undefined>;
   /**
    * Writes `limits` to an existing cgroup (QoS and node allocatable cgroups change as pods come and
    * go). Resolves to the writes that failed, e.g. a memory limit below the cgroup's current usage;
