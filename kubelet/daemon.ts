@@ -28,6 +28,7 @@ import { kubeletLogSource } from "./server/containerLogs.ts";
 import { createHealthzHandler } from "./server/kubeletApi.ts";
 import { startKubeletServer } from "./server/kubeletServer.ts";
 import { kubeletStreamSource } from "./server/streaming.ts";
+import { StatsProvider } from "./stats/statsProvider.ts";
 import { ContainerLogManager } from "./logs/containerLogManager.ts";
 import { MANAGED_LABEL } from "./kuberuntime/labels.ts";
 import { apiObjectSource, standaloneObjectSource } from "./volumemanager/objectSource.ts";
@@ -209,6 +210,12 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   });
   logManager.start();
 
+  const cgroups = host.cgroups;
+  const stats = new StatsProvider({
+    cri, fs, clock, log, nodeName, paths, memoryCapacityBytes: cap.memoryBytes,
+    cgroups: { stats: async (p) => cgroups.stats?.(p) },
+    bootTimeMs: host.machine.bootTimeMs?.bind(host.machine), processLimits: host.machine.processLimits?.bind(host.machine),
+  });
   const health = [{ name: "syncloop", check: () => (kubelet.healthy() ? undefined : "PLEG is not healthy: the container runtime does not answer relists") }];
   const servers = [];
   if (config.healthzPort > 0) servers.push(await host.serve.listen({ host: config.healthzBindAddress, port: config.healthzPort }, createHealthzHandler(health)));
@@ -218,6 +225,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     handler: {
       pods: () => kubelet.pods(), healthChecks: health, logs: { source: kubeletLogSource(() => kubelet.pods(), cri), fs, clock },
       streaming: { source: kubeletStreamSource(() => kubelet.pods(), cri), runtime: cri, dial: host.net.dial?.bind(host.net) },
+      stats: { summary: () => stats.summary(), cpuAndMemory: () => stats.cpuAndMemory() },
     },
   }));
   log.info(0, "kubelet-ts started", { node: nodeName, staticPodPath: config.staticPodPath ?? "", api: `${config.address}:${config.port}` });

@@ -12,13 +12,14 @@ import { nodeFs } from "./fs.ts";
 import { nodeMounter } from "./mounter.ts";
 import { grpcHealthCheck } from "./grpcHealth.ts";
 import { nodeNet } from "./net.ts";
-import { defaultHostIP, defaultNodeName, machineCapacity } from "./nodeFacts.ts";
+import { bootTimeMs, defaultHostIP, defaultNodeName, machineCapacity, processLimits } from "./nodeFacts.ts";
 import { nodeServe } from "./serve.ts";
 
 /** This machine's facts, read through Node's os/fs modules (the Deno host uses them too). */
 export const nodeMachine: Host["machine"] = {
   nodeName: defaultNodeName, hostIP: defaultHostIP, capacity: machineCapacity,
   nodeFacts: (hostname, internalIP) => readNodeHostFacts({ hostname, internalIP }),
+  bootTimeMs, processLimits,
 };
 
 /** The API connection (bootstrap, rotation) on node:https (the Deno host uses it too). */

@@ -1,5 +1,5 @@
 /** Facts about this machine the kubelet needs: host name, node IP, capacity. */
-import { statfs } from "node:fs/promises";
+import { readFile, statfs } from "node:fs/promises";
 import { cpus, hostname, networkInterfaces, totalmem } from "node:os";
 
 /** The node name upstream uses: the host name, lower-cased. */
@@ -25,4 +25,26 @@ export async function machineCapacity(rootDir: string): Promise<{ cpuMilli: numb
     // the root dir is created later; capacity 0 until then is harmless for standalone admission
   }
   return { cpuMilli: cpus().length * 1000, memoryBytes: totalmem(), ephemeralBytes };
+}
+
+/** Boot time from /proc/stat's btime (seconds since the epoch), as cAdvisor and upstream read it. */
+export async function bootTimeMs(): Promise<number | undefined> {
+  const text = await readFile("/proc/stat", "utf8").catch(() => "");
+  const m = text.match(/^btime\s+(\d+)$/m);
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+/**
+ * pid_max and the number of tasks (threads included, as sysinfo's procs that upstream reads) from
+ * /proc: /proc/sys/kernel/pid_max and the "running/total" field of /proc/loadavg.
+ */
+export async function processLimits(): Promise<{ maxPid: number; running: number } | undefined> {
+  const [pidMax, loadavg] = await Promise.all([
+    readFile("/proc/sys/kernel/pid_max", "utf8").catch(() => ""),
+    readFile("/proc/loadavg", "utf8").catch(() => ""),
+  ]);
+  const maxPid = Number(pidMax.trim());
+  const running = Number(loadavg.split(/\s+/)[3]?.split("/")[1]);
+  if (!pidMax.trim() || !Number.isFinite(maxPid) || !Number.isFinite(running)) return undefined;
+  return { maxPid, running };
 }

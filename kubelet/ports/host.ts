@@ -21,6 +21,10 @@ export interface Machine {
   capacity(rootDir: string): Promise<{ cpuMilli: number; memoryBytes: number; ephemeralBytes: number }>;
   /** System identity for the Node object (machine ID, boot ID, kernel, OS image, ...). */
   nodeFacts(hostname: string, internalIP: string | undefined): Promise<NodeHostFacts>;
+  /** When the machine booted, ms since the epoch (the Summary's node startTime); optional. */
+  bootTimeMs?(): Promise<number | undefined>;
+  /** The kernel's pid limit and the tasks running now (the Summary's rlimit); optional. */
+  processLimits?(): Promise<{ maxPid: number; running: number } | undefined>;
 }
 
 /** A live API server connection (cluster mode). */

@@ -1,10 +1,11 @@
 /**
- * The kubelet's HTTP API, host-agnostic (web-standard Request/Response): `/healthz`, `/pods` and
- * `/containerLogs` as upstream's kubelet server serves them. Authentication and TLS wrap it in
- * kubeletServer.ts. More endpoints (stats) join here later.
+ * The kubelet's HTTP API, host-agnostic (web-standard Request/Response): `/healthz`, `/pods`,
+ * `/containerLogs`, the streaming endpoints, `/stats/summary` and `/metrics/resource` as upstream's
+ * kubelet server serves them. Authentication and TLS wrap it in kubeletServer.ts.
  */
 import type { Pod, PodList } from "../../bindings/kube/types.ts";
 import { serveContainerLogs, type ContainerLogsDeps } from "./containerLogs.ts";
+import { serveResourceMetrics, serveStatsSummary, type StatsSource } from "./statsHandlers.ts";
 import { serveRun, serveStreaming, type StreamingDeps, type StreamKind } from "./streaming.ts";
 
 /** A named health check; resolves to a failure reason, or `undefined` when healthy. */
@@ -23,6 +24,8 @@ export interface KubeletApiOptions {
   logs?: ContainerLogsDeps;
   /** Serves `/exec`, `/attach` and `/portForward` (proxied to the runtime) and `/run` when given. */
   streaming?: StreamingDeps;
+  /** Serves `/stats/summary` and `/metrics/resource` when given. */
+  stats?: StatsSource;
 }
 
 /** Upstream's streaming endpoints (and /run); without `streaming` 501 rather than 404. */
@@ -72,7 +75,8 @@ export function createHealthzHandler(checks: HealthCheck[] = []): (req: Request)
 }
 
 /**
- * The kubelet API handler: GET /healthz, GET /pods, GET /containerLogs/..., upgrade requests to
+ * The kubelet API handler: GET /healthz, GET /pods, GET /containerLogs/..., GET /stats/summary and
+ * /metrics/resource (with `stats`), upgrade requests to
  * /exec, /attach and /portForward, POST /run/...; 501 for those without `streaming`; 404 for any
  * other path, 405 for other methods.
  */
@@ -86,6 +90,11 @@ export function createKubeletApiHandler(options: KubeletApiOptions): (req: Reque
         return text(500, `Internal Error: ${err instanceof Error ? err.message : String(err)}\n`);
       }
     },
+
+    ...(options.stats ? {
+      "/stats/summary": (url: URL) => serveStatsSummary(url, options.stats!),
+      "/metrics/resource": () => serveResourceMetrics(options.stats!),
+    } : {}),
   };
   return async (req) => {
     const url = new URL(req.url);
