@@ -273,7 +273,8 @@ export class StatsProvider {
       if (s?.writableLayer) {
         const w = s.writableLayer;
         const cap = w.fsId?.mountpoint ? await at.mountCapacity(w.fsId.mountpoint) : undefined;
-        cs.rootfs = fsStats(rfc3339(nsToMs(w.timestamp)), cap, { bytes: w.usedBytes?.value, inodes: w.inodesUsed?.value });
+        // containerd reports timestamp 0 until it has measured the snapshot once.
+        cs.rootfs = fsStats(w.timestamp > 0 ? rfc3339(nsToMs(w.timestamp)) : at.now, cap, { bytes: w.usedBytes?.value, inodes: w.inodesUsed?.value });
       }
       const logs = await dirUsage(d.fs, `${podLogDir}/${name}`).catch(() => undefined);
       if (logs) cs.logs = fsStats(at.now, at.logsFs, logs);
