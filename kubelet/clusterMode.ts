@@ -35,6 +35,8 @@ export interface ClusterModeOptions {
   log: Logger;
   healthy: () => string | undefined;
   onRepeatedHeartbeatFailure: () => void;
+  /** The eviction manager's pressure conditions for the node status. */
+  pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
 }
 
 /** A running cluster-mode connection. */
@@ -68,7 +70,7 @@ export function startClusterMode(o: ClusterModeOptions): ClusterMode {
       registerWithTaints: o.config.registerWithTaints, port: o.config.port,
     },
     nodeLabels: o.nodeLabels, events: o.events, log, clock: o.clock, healthy: o.healthy,
-    onRepeatedHeartbeatFailure: o.onRepeatedHeartbeatFailure,
+    onRepeatedHeartbeatFailure: o.onRepeatedHeartbeatFailure, pressure: o.pressure,
   });
   let nodeUid: string | undefined;
   const nodeRef = async () => {

@@ -29,6 +29,9 @@ import { createHealthzHandler } from "./server/kubeletApi.ts";
 import { startKubeletServer } from "./server/kubeletServer.ts";
 import { kubeletStreamSource } from "./server/streaming.ts";
 import { StatsProvider } from "./stats/statsProvider.ts";
+import { EvictionManager } from "./eviction/evictionManager.ts";
+import { isCriticalPod, summaryObservation } from "./eviction/observations.ts";
+import { parseThresholds } from "./eviction/thresholds.ts";
 import { ContainerLogManager } from "./logs/containerLogManager.ts";
 import { MANAGED_LABEL } from "./kuberuntime/labels.ts";
 import { apiObjectSource, standaloneObjectSource } from "./volumemanager/objectSource.ts";
@@ -60,6 +63,18 @@ function logMaxSize(text: string, quantities: WasmQuantityParser): number {
   return Number(q.value);
 }
 
+/** The eviction thresholds of the configuration; an invalid one stops the kubelet, as upstream's validation does. */
+function evictionThresholdsOf(config: KubeletConfiguration, quantities: WasmQuantityParser) {
+  try {
+    return parseThresholds(config, (t) => {
+      const [q] = quantities.parseMany([t]);
+      return q?.ok ? Number(q.value) : undefined;
+    });
+  } catch (err) {
+    throw new Error(`invalid configuration: eviction: ${(err as Error).message}`);
+  }
+}
+
 function threshold(text: string | undefined, quantities: WasmQuantityParser): Threshold | undefined {
   if (!text) return undefined;
   if (text.endsWith("%")) return { fraction: Number(text.slice(0, -1)) / 100 };
@@ -83,6 +98,8 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   const core = await instantiateCore(await host.coreBytes());
   const quantities = new WasmQuantityParser(core);
   const logMaxBytes = logMaxSize(config.containerLogMaxSize, quantities);
+  const evictionThresholds = evictionThresholdsOf(config, quantities);
+  let eviction: EvictionManager | undefined;
   const coreAccounting = new WasmResourceAccounting(core);
   await fs.mkdirp(`${rootDir}/pods`);
   const cap = await host.machine.capacity(rootDir);
@@ -159,6 +176,10 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     hooks: new HandlerRunner(cri, (url, headers, t) => net.httpGet(url, headers, t), clock),
     hash: hashContainer,
     volumes,
+    admitHandlers: [(pod) => {
+      const verdict = eviction?.admit(pod, resources.qosClass(pod));
+      return verdict && !verdict.admit ? { reason: verdict.reason, message: verdict.message } : undefined;
+    }],
     probes: {
       actionVerdict: (uid, name) => prober.actionVerdict(uid, name),
       statusVerdict: (uid, name) => prober.statusVerdict(uid, name),
@@ -189,6 +210,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
       events, clock, log,
       healthy: () => (kubelet.healthy() ? undefined : "PLEG is not healthy: the container runtime does not answer relists"),
       onRepeatedHeartbeatFailure: () => c.resetConnections(),
+      pressure: () => eviction?.pressure() ?? { memory: false, disk: false, pid: false },
     });
   }
   let source: { stop(): void } | undefined;
@@ -216,6 +238,21 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     cgroups: { stats: async (p) => cgroups.stats?.(p) },
     bootTimeMs: host.machine.bootTimeMs?.bind(host.machine), processLimits: host.machine.processLimits?.bind(host.machine),
   });
+  eviction = new EvictionManager({
+    thresholds: evictionThresholds,
+    pressureTransitionPeriodMs: config.evictionPressureTransitionPeriodMs,
+    maxPodGracePeriodSeconds: config.evictionMaxPodGracePeriod,
+    clock, log,
+    observe: async () => summaryObservation(await stats.summary()),
+    activePods: () => kubelet.evictablePods(),
+    podRequest: (pod, r) => resources.podRequestBytes(pod, r),
+    containerRequest: (pod, c, r) => resources.containerRequestBytes(pod, c, r),
+    rank: (candidates) => coreAccounting.rankForEviction(candidates),
+    isCritical: isCriticalPod,
+    evictPod: async (pod, grace, message) => kubelet.evict(pod.metadata.uid!, grace, "Evicted", message),
+    nodeEvent: (reason, message) => events.event({ kind: "Node", name: nodeName, uid: nodeName }, "Warning", reason, message),
+  });
+  eviction.start();
   const health = [{ name: "syncloop", check: () => (kubelet.healthy() ? undefined : "PLEG is not healthy: the container runtime does not answer relists") }];
   const servers = [];
   if (config.healthzPort > 0) servers.push(await host.serve.listen({ host: config.healthzBindAddress, port: config.healthzPort }, createHealthzHandler(health)));
@@ -236,6 +273,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   await cluster?.stop();
   prober.stop();
   await logManager.stop();
+  await eviction.stop();
   await kubelet.stop();
   volumes.stop();
   await Promise.all(servers.map((s) => s.close()));

@@ -65,13 +65,17 @@ export interface KubeletParts {
   relistPeriodMs?: number;
   /** Container GC period in milliseconds (upstream: 1 min). */
   gcPeriodMs?: number;
+  /** More admission checks after resource fit (the eviction manager's); the first refusal wins. */
+  admitHandlers?: ((pod: Pod) => { reason: string; message: string } | undefined)[];
 }
 
 interface PodRecord {
   pod: Pod;
   status?: PodStatus;
   errors: Map<string, ContainerSyncError>;
-  podFailure?: { reason: string; message: string };
+  podFailure?: { reason: string; message: string; rejectedAtAdmission?: boolean };
+  /** The grace period the kill of a failed pod uses instead of the pod's own (eviction). */
+  graceOverrideSeconds?: number;
 }
 
 /** A running kubelet: set its desired pods, read their statuses. */
@@ -145,12 +149,43 @@ export class Kubelet {
       // Admission counts only active pods (upstream filterOutTerminatedPods); a pod that is
       // already terminal is not admitted again.
       const active = this.activePods();
-      const failure = isTerminal(pod.status?.phase) ? undefined : this.parts.resources.admit(pod, active);
+      const failure = isTerminal(pod.status?.phase) ? undefined : this.admit(pod, active);
       this.records.set(uid, { pod, errors: new Map(), podFailure: failure });
       if (failure) this.parts.events.event({ kind: "Pod", name: pod.metadata.name!, namespace: pod.metadata.namespace, uid }, "Warning", failure.reason, failure.message);
       this.parts.log.info(2, "pod added", { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, podUID: uid });
       if (this.started) this.workers.update(uid);
     }
+  }
+
+  /** Resource fit first, then the other admit handlers (upstream's canAdmitPod order). */
+  private admit(pod: Pod, active: Pod[]): { reason: string; message: string; rejectedAtAdmission: true } | undefined {
+    const fit = this.parts.resources.admit(pod, active);
+    if (fit) return fit;
+    for (const h of this.parts.admitHandlers ?? []) {
+      const refused = h(pod);
+      if (refused) return { ...refused, rejectedAtAdmission: true };
+    }
+    return undefined;
+  }
+
+  /**
+   * Evicts a running pod (the eviction manager's killPodNow): it is killed with `graceSeconds`
+   * and reported Failed with `reason` and `message`; an Evicted warning event is recorded. False
+   * when the pod is unknown or already failed or terminal.
+   */
+  evict(uid: string, graceSeconds: number, reason: string, message: string): boolean {
+    const rec = this.records.get(uid);
+    if (!rec || rec.podFailure || isTerminal(rec.status?.phase)) return false;
+    rec.podFailure = { reason, message };
+    rec.graceOverrideSeconds = graceSeconds;
+    this.parts.events.event({ kind: "Pod", name: rec.pod.metadata.name!, namespace: rec.pod.metadata.namespace, uid }, "Warning", reason, message);
+    if (this.started) this.workers.update(uid);
+    return true;
+  }
+
+  /** The pods the eviction manager may evict: admitted, not failed, not terminal. */
+  evictablePods(): Pod[] {
+    return this.activePods();
   }
 
   /** Admitted pods that are not terminal (upstream activePods): admission and the QoS tiers count these. */
@@ -291,7 +326,7 @@ export class Kubelet {
     const apiPhase = pod.status?.phase;
     const stopping = rec.podFailure !== undefined || pod.metadata.deletionTimestamp !== undefined || apiPhase === "Succeeded" || apiPhase === "Failed";
     if (stopping) {
-      await killPod(this.syncDeps, pod, rt);
+      await killPod(this.syncDeps, pod, rt, rec.graceOverrideSeconds);
       await this.qos?.update();
     } else {
       await p.fs.mkdirp(podDir(p.paths, uid));

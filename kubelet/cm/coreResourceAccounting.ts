@@ -119,6 +119,26 @@ export class CoreResourceAccounting implements ResourceAccounting, QosAccounting
     }
   }
 
+  /** The pod's effective request of memory or ephemeral-storage in bytes (eviction ranking); 0 when none or invalid. */
+  podRequestBytes(pod: Pod, resource: "memory" | "ephemeral-storage"): number {
+    try {
+      const r = this.facts(pod).requests;
+      return (resource === "memory" ? r.memory : r.ephemeralStorage) ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** One container's request of memory or ephemeral-storage in bytes; 0 when none or invalid. */
+  containerRequestBytes(pod: Pod, container: string, resource: "memory" | "ephemeral-storage"): number {
+    try {
+      const r = this.facts(pod).perContainer.get(container)?.requests;
+      return (resource === "memory" ? r?.memory : r?.ephemeralStorage) ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
   /** cpu.shares for `milli` milli-CPU, from the core (a one-container pod requesting exactly that). */
   cpuShares(milli: number): number {
     const [one] = this.core.accountPods([{ containers: [{ kind: "app", requests: { cpu: milli as MilliCPU } }] }], this.node);
