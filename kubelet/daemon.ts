@@ -251,6 +251,9 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     isCritical: isCriticalPod,
     evictPod: async (pod, grace, message) => kubelet.evict(pod.metadata.uid!, grace, "Evicted", message),
     nodeEvent: (reason, message) => events.event({ kind: "Node", name: nodeName, uid: nodeName }, "Warning", reason, message),
+    // A beta feature on by default in 1.20.
+    localStorageCapacityIsolation: config.featureGates.LocalStorageCapacityIsolation ?? true,
+    quantityBytes: (t) => { const [q] = quantities.parseMany([t]); return q?.ok ? Number(q.value) : undefined; },
   });
   eviction.start();
   const health = [{ name: "syncloop", check: () => (kubelet.healthy() ? undefined : "PLEG is not healthy: the container runtime does not answer relists") }];

@@ -19,7 +19,7 @@ import {
 
 /** Upstream's monitoring interval and the grace period of an eviction for a hard threshold. */
 export const EVICTION_MONITORING_INTERVAL_MS = 10_000;
-export const IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS = 1;
+export const IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS = 0;
 /** Upstream's reason and message formats (pkg/kubelet/eviction/helpers.go, 1.20). */
 export const EVICTION_REASON = "Evicted";
 
@@ -30,8 +30,12 @@ export type Observations = Partial<Record<Signal, SignalObservation>>;
 /** A pod's measured usage (bytes; processes for PIDs); absent fields were not measured. */
 export interface PodUsage {
   memory?: number;
+  /** Writable layers, logs and local volumes. */
   ephemeralStorage?: number;
+  /** Per container: working set, and writable layer + logs. */
   containers: { name: string; memory?: number; ephemeralStorage?: number }[];
+  /** Local volumes (emptyDir, configMap, ...) by name. */
+  volumes?: { name: string; usedBytes: number }[];
 }
 
 /** One look at the node: signal observations and per-pod usage by UID. */
@@ -59,6 +63,13 @@ export interface EvictionManagerDeps {
   evictPod(pod: Pod, gracePeriodSeconds: number, message: string): Promise<boolean>;
   /** Warning event on the node. */
   nodeEvent(reason: string, message: string): void;
+  /**
+   * The LocalStorageCapacityIsolation feature (on by default in 1.20): pods whose emptyDir outgrew
+   * its sizeLimit, or whose containers outgrew their ephemeral-storage limits, are evicted.
+   * Needs `quantityBytes` to read the limits.
+   */
+  localStorageCapacityIsolation?: boolean;
+  quantityBytes?(text: string): number | undefined;
 }
 
 /** Admission verdict. */
@@ -143,7 +154,8 @@ export class EvictionManager {
 
   /** One pass; resolves to the evicted pod, if any. */
   async synchronize(): Promise<Pod | undefined> {
-    if (this.d.thresholds.length === 0) return undefined;
+    const lsci = this.d.localStorageCapacityIsolation === true && this.d.quantityBytes !== undefined;
+    if (this.d.thresholds.length === 0 && !lsci) return undefined;
     const now = this.d.clock.now();
     const { signals, pods } = await this.d.observe();
 
@@ -173,6 +185,10 @@ export class EvictionManager {
       return o !== undefined && (prev === undefined || o.time !== prev.time);
     });
     this.lastObservations = signals;
+    if (lsci) {
+      const evicted = await this.localStorageEviction(pods);
+      if (evicted) return evicted;
+    }
     if (fresh.length === 0) return undefined;
 
     // Memory first, then the rest in configuration order (upstream's byEvictionPriority).
@@ -208,6 +224,26 @@ export class EvictionManager {
     return undefined;
   }
 
+  /**
+   * Upstream's localStorageEviction: every active pod whose emptyDir usage exceeds its sizeLimit,
+   * whose ephemeral storage exceeds its containers' summed limits, or one of whose containers
+   * exceeds its own limit is evicted at once (grace 0). Resolves to the first evicted pod.
+   */
+  private async localStorageEviction(usage: ReadonlyMap<string, PodUsage>): Promise<Pod | undefined> {
+    const bytes = this.d.quantityBytes!;
+    let first: Pod | undefined;
+    for (const pod of this.d.activePods()) {
+      const u = usage.get(pod.metadata.uid!);
+      if (!u || this.d.isCritical(pod)) continue;
+      const message = localStorageViolation(pod, u, bytes);
+      if (message && (await this.d.evictPod(pod, IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS, message))) {
+        this.d.log.info(0, "eviction manager: pod evicted for local storage use", { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, message });
+        first ??= pod;
+      }
+    }
+    return first;
+  }
+
   /** Upstream's evictionMessage: the resource, then each container using more than it requested. */
   private message(resource: string, pod: Pod, usage: PodUsage | undefined, by: "memory" | "ephemeral-storage" | "pids"): string {
     let message = `The node was low on resource: ${resource}. `;
@@ -222,4 +258,43 @@ export class EvictionManager {
     }
     return message;
   }
+}
+
+/** Go's %q for the plain strings these messages quote. */
+const q = (s: string) => JSON.stringify(s);
+
+/** Why `pod` breaks a local storage limit (upstream's three checks, in order), or undefined. */
+export function localStorageViolation(pod: Pod, u: PodUsage, bytes: (text: string) => number | undefined): string | undefined {
+  const used = new Map((u.volumes ?? []).map((v) => [v.name, v.usedBytes]));
+  for (const v of pod.spec.volumes ?? []) {
+    const limitText = v.emptyDir?.sizeLimit;
+    if (limitText === undefined) continue;
+    const limit = bytes(String(limitText));
+    const usedBytes = used.get(v.name);
+    if (limit !== undefined && limit > 0 && usedBytes !== undefined && usedBytes > limit) {
+      return `Usage of EmptyDir volume ${q(v.name)} exceeds the limit ${q(String(limitText))}. `;
+    }
+  }
+  // The pod's limit as upstream's PodRequestsAndLimits sums it: app containers added, at least any init container's.
+  const limitOf = (c: { resources?: { limits?: Record<string, unknown> } }) => {
+    const t = c.resources?.limits?.["ephemeral-storage"];
+    return t === undefined ? undefined : { text: String(t), bytes: bytes(String(t)) };
+  };
+  const appLimits = pod.spec.containers.map(limitOf);
+  const initLimits = (pod.spec.initContainers ?? []).map(limitOf);
+  if ([...appLimits, ...initLimits].some((l) => l !== undefined)) {
+    let podLimit = appLimits.reduce((n, l) => n + (l?.bytes ?? 0), 0);
+    for (const l of initLimits) podLimit = Math.max(podLimit, l?.bytes ?? 0);
+    if (u.ephemeralStorage !== undefined && u.ephemeralStorage > podLimit) {
+      return `Pod ephemeral local storage usage exceeds the total limit of containers ${formatBinarySI(podLimit)}. `;
+    }
+  }
+  for (const c of u.containers) {
+    const spec = pod.spec.containers.find((x) => x.name === c.name);
+    const l = spec && limitOf(spec);
+    if (l?.bytes !== undefined && l.bytes !== 0 && c.ephemeralStorage !== undefined && c.ephemeralStorage > l.bytes) {
+      return `Container ${c.name} exceeded its local ephemeral storage limit ${q(l.text)}. `;
+    }
+  }
+  return undefined;
 }

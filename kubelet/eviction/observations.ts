@@ -29,7 +29,8 @@ function podUsage(p: PodStats): PodUsage {
   const volumes = (p.volume ?? []).filter((v) => !v.pvcRef).reduce((n, v) => n + used(v), 0);
   const ephemeralStorage = p["ephemeral-storage"]?.usedBytes
     ?? (containers.some((c) => c.ephemeralStorage !== undefined) || volumes > 0 ? containers.reduce((n, c) => n + (c.ephemeralStorage ?? 0), 0) + volumes : undefined);
-  return { memory, ephemeralStorage, containers };
+  const localVolumes = (p.volume ?? []).filter((v) => !v.pvcRef && v.usedBytes !== undefined).map((v) => ({ name: v.name, usedBytes: v.usedBytes! }));
+  return { memory, ephemeralStorage, containers, volumes: localVolumes };
 }
 
 /** Signal observations and pod usage (by pod UID) from `summary`. */

@@ -8,7 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Pod } from "../../bindings/kube/types.ts";
 import { TwinResourceAccounting } from "../../bindings/core/twin/resources.ts";
-import { EVICTION_MONITORING_INTERVAL_MS, EvictionManager, type NodeObservation, type PodUsage } from "../../kubelet/eviction/evictionManager.ts";
+import { EVICTION_MONITORING_INTERVAL_MS, EvictionManager, localStorageViolation, type NodeObservation, type PodUsage } from "../../kubelet/eviction/evictionManager.ts";
 import { parseThresholds, type Threshold } from "../../kubelet/eviction/thresholds.ts";
 import { createLogger } from "../../kubelet/log.ts";
 import { fakeClock } from "./support/fakeTime.ts";
@@ -25,7 +25,7 @@ function pod(name: string, opts: { memRequest?: string; priority?: number; criti
 }
 
 /** A manager over fake observations (set `obs` between passes) and a fake pod killer that records evictions. */
-function setup(thresholds: Threshold[], pods: Pod[], transitionMs = 5 * 60_000) {
+function setup(thresholds: Threshold[], pods: Pod[], transitionMs = 5 * 60_000, extra: Partial<ConstructorParameters<typeof EvictionManager>[0]> = {}) {
   const { clock, advance } = fakeClock();
   const state = { obs: { signals: {}, pods: new Map() } as NodeObservation, evicted: [] as { name: string; grace: number; message: string }[], events: [] as string[], refuse: new Set<string>() };
   const request = (p: Pod) => (p.spec.containers[0]!.resources?.requests?.memory ? parseQ(String(p.spec.containers[0]!.resources!.requests!.memory))! : 0);
@@ -44,6 +44,7 @@ function setup(thresholds: Threshold[], pods: Pod[], transitionMs = 5 * 60_000) 
       return true;
     },
     nodeEvent: (reason, message) => state.events.push(`${reason}: ${message}`),
+    ...extra,
   });
   const observe = (memAvailableMi: number, usage: Record<string, number> = {}, time = clock.now()) => {
     const podsUsage = new Map<string, PodUsage>();
@@ -76,14 +77,14 @@ test("no threshold met: no pressure, nothing evicted, every pod admitted", async
   assert.equal(s.m.admit(pod("b"), "BestEffort"), { admit: true });
 });
 
-test("a hard memory threshold met: MemoryPressure, an EvictionThresholdMet node event, and the pod most above its request is evicted with grace 1 s", async () => {
+test("a hard memory threshold met: MemoryPressure, an EvictionThresholdMet node event, and the pod most above its request is evicted with grace 0 (1.20)", async () => {
   const s = setup(hard(), [pod("small", { memRequest: "50Mi" }), pod("hog", { memRequest: "10Mi" }), pod("within", { memRequest: "500Mi" })]);
   s.observe(50, { small: 60, hog: 300, within: 400 });
   const evicted = await s.m.synchronize();
   assert.is(evicted?.metadata.name, "hog");
   assert.equal(s.m.pressure(), { memory: true, disk: false, pid: false });
   assert.equal(s.state.events, ["EvictionThresholdMet: Attempting to reclaim memory"]);
-  assert.equal(s.state.evicted, [{ name: "hog", grace: 1, message: "The node was low on resource: memory. Container c was using 300Mi, which exceeds its request of 10Mi. " }]);
+  assert.equal(s.state.evicted, [{ name: "hog", grace: 0, message: "The node was low on resource: memory. Container c was using 300Mi, which exceeds its request of 10Mi. " }]);
 });
 
 test("one pod per pass; a pass needs fresh stats", async () => {
@@ -201,6 +202,54 @@ test("start() synchronizes at once and then every 10 s; stop() ends it", async (
   s.observe(10, { a: 1 }, ++t);
   await s.advance(EVICTION_MONITORING_INTERVAL_MS * 3);
   assert.is(s.state.evicted.length, 2);
+});
+
+const bytesOf = (t: string) => parseQ(t);
+
+test("local storage: an emptyDir past its sizeLimit", () => {
+  const p = pod("ed");
+  p.spec.volumes = [{ name: "scratch", emptyDir: { sizeLimit: "1Mi" } }, { name: "free", emptyDir: {} }];
+  assert.is(localStorageViolation(p, { containers: [], volumes: [{ name: "scratch", usedBytes: 2 * MI }, { name: "free", usedBytes: 100 * MI }] }, bytesOf),
+    'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ');
+  assert.is(localStorageViolation(p, { containers: [], volumes: [{ name: "scratch", usedBytes: MI }] }, bytesOf), undefined, "at the limit is fine");
+});
+
+test("local storage: the pod's use past its containers' summed ephemeral-storage limits", () => {
+  const p = pod("pl");
+  p.spec.containers = [
+    { name: "a", image: "x", resources: { limits: { "ephemeral-storage": "1Mi" } } },
+    { name: "b", image: "x", resources: { limits: { "ephemeral-storage": "2Mi" } } },
+  ];
+  assert.is(localStorageViolation(p, { ephemeralStorage: 4 * MI, containers: [{ name: "a", ephemeralStorage: MI / 2 }, { name: "b", ephemeralStorage: MI }] }, bytesOf),
+    "Pod ephemeral local storage usage exceeds the total limit of containers 3Mi. ");
+});
+
+test("local storage: one container past its own limit", () => {
+  const p = pod("cl");
+  p.spec.containers = [{ name: "a", image: "x", resources: { limits: { "ephemeral-storage": "1Mi" } } }, { name: "b", image: "x" }];
+  assert.is(localStorageViolation(p, { ephemeralStorage: 2 * MI, containers: [{ name: "a", ephemeralStorage: 2 * MI }, { name: "b", ephemeralStorage: 0 }] }, bytesOf),
+    "Pod ephemeral local storage usage exceeds the total limit of containers 1Mi. ", "the pod check comes first");
+  assert.is(localStorageViolation(p, { ephemeralStorage: MI / 2, containers: [{ name: "a", ephemeralStorage: 2 * MI }, { name: "b", ephemeralStorage: 0 }] }, bytesOf),
+    'Container a exceeded its local ephemeral storage limit "1Mi". ');
+  assert.is(localStorageViolation(pod("none"), { ephemeralStorage: 100 * MI, containers: [{ name: "c", ephemeralStorage: 100 * MI }] }, bytesOf), undefined, "no limits, no eviction");
+});
+
+test("local storage eviction runs without thresholds, every violator at once with grace 0, critical pods spared", async () => {
+  const over = pod("over");
+  over.spec.volumes = [{ name: "scratch", emptyDir: { sizeLimit: "1Mi" } }];
+  const critical = pod("crit", { critical: true });
+  critical.spec.volumes = over.spec.volumes;
+  const fine = pod("fine");
+  const big: PodUsage = { containers: [], volumes: [{ name: "scratch", usedBytes: 5 * MI }] };
+  const usage = new Map<string, PodUsage>([["uid-over", big], ["uid-crit", big], ["uid-fine", { containers: [] }]]);
+  const off = setup([], [over, critical, fine]);
+  off.state.obs = { signals: {}, pods: usage };
+  assert.is(await off.m.synchronize(), undefined, "off unless enabled");
+  assert.is(off.state.evicted.length, 0);
+  const s = setup([], [over, critical, fine], undefined, { localStorageCapacityIsolation: true, quantityBytes: bytesOf });
+  s.state.obs = { signals: {}, pods: usage };
+  assert.is((await s.m.synchronize())?.metadata.name, "over");
+  assert.equal(s.state.evicted, [{ name: "over", grace: 0, message: 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ' }]);
 });
 
 test.run();
