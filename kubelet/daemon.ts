@@ -37,6 +37,7 @@ import { MANAGED_LABEL } from "./kuberuntime/labels.ts";
 import { apiObjectSource, standaloneObjectSource } from "./volumemanager/objectSource.ts";
 import { startClusterMode, type ClusterMode } from "./clusterMode.ts";
 import { ApiEventSink } from "./events/apiEventSink.ts";
+import { rateLimitedApi } from "./apiclient/rateLimitedApi.ts";
 import { resourceFieldValues } from "./volumemanager/resourceFieldValue.ts";
 import { VolumeManager } from "./volumemanager/volumeManager.ts";
 
@@ -127,10 +128,12 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
       certDir: `${rootDir}/pki`, nodeName, log, rotateCertificates: config.rotateCertificates,
     });
   }
+  // Events have their own client and limit (eventRecordQPS), as upstream; everything else shares kubeAPIQPS when set.
   const eventSink = conn ? new ApiEventSink(conn.api, nodeName, log, clock, { qps: config.eventRecordQPS, burst: config.eventBurst }) : undefined;
+  const api = conn ? rateLimitedApi(conn.api, config.kubeAPIQPS ?? 0, config.kubeAPIBurst, clock) : undefined;
   const events = new MemoryEventRecorder(() => clock.now(), log, 1000, eventSink && ((e) => eventSink.send(e)));
   const volumes = new VolumeManager({
-    fs, mounter: host.mounter, objects: conn ? apiObjectSource(conn.api) : standaloneObjectSource, clock, log, events, rootDir, clusterDomain: config.clusterDomain,
+    fs, mounter: host.mounter, objects: api ? apiObjectSource(api) : standaloneObjectSource, clock, log, events, rootDir, clusterDomain: config.clusterDomain,
     quantityBytes: (q) => { const [r] = quantities.parseMany([String(q)]); return r?.ok ? Number(r.value) : undefined; },
     resourceValue: resourceFieldValues(quantities, { cpuMilli: allocatable.cpu, memoryBytes: allocatable.memory, ephemeralBytes: allocatable.ephemeralStorage }),
     resyncPeriodMs: config.syncFrequencyMs,
@@ -199,11 +202,11 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     host.print(`${new Date(clock.now()).toISOString()}\t${line}`);
   });
 
-  if (conn) {
+  if (conn && api) {
     const c = conn;
     const toAmounts = (cpu: number, mem: number, eph: number, pods: number) => ({ cpuMilli: cpu, memoryBytes: mem, ephemeralStorageBytes: eph, pods });
     cluster = startClusterMode({
-      api: c.api, kubelet, nodeName, nodeLabels: flags.nodeLabels, cri, config,
+      api, kubelet, nodeName, nodeLabels: flags.nodeLabels, cri, config,
       facts: await host.machine.nodeFacts(nodeName, hostIP),
       capacity: toAmounts(cap.cpuMilli, cap.memoryBytes, cap.ephemeralBytes, config.maxPods),
       allocatable: toAmounts(allocatable.cpu ?? 0, allocatable.memory ?? 0, allocatable.ephemeralStorage ?? 0, allocatable.pods ?? config.maxPods),
@@ -261,7 +264,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   if (config.healthzPort > 0) servers.push(await host.serve.listen({ host: config.healthzBindAddress, port: config.healthzPort }, createHealthzHandler(health)));
   servers.push(await startKubeletServer({
     config, serve: host.serve, fs, clock, log, nodeName, nodeIPs: hostIP ? [hostIP] : [], certDir: `${rootDir}/pki`,
-    api: conn?.api, tools: host.certificates,
+    api, tools: host.certificates,
     handler: {
       pods: () => kubelet.pods(), healthChecks: health, logs: { source: kubeletLogSource(() => kubelet.pods(), cri), fs, clock },
       streaming: { source: kubeletStreamSource(() => kubelet.pods(), cri), runtime: cri, dial: host.net.dial?.bind(host.net) },

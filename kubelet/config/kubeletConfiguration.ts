@@ -64,6 +64,9 @@ export interface KubeletConfiguration {
   /** Upstream a (dockershim) flag, not a config field; accepted here so standalone setups can tune it. */
   imagePullProgressDeadlineMs: number;
   serializeImagePulls: boolean;
+  /** API client requests per second and burst; unset (undefined) means unthrottled in kubelet-ts (upstream: 5 / 10). */
+  kubeAPIQPS?: number;
+  kubeAPIBurst: number;
   /** Event creations per second (0 = unlimited) and the burst allowed above it. */
   eventRecordQPS: number;
   eventBurst: number;
@@ -184,6 +187,8 @@ export function parseKubeletConfiguration(text: string, file: string): ParsedKub
     imagePullProgressDeadlineMs: r.duration("imagePullProgressDeadline", 60_000),
     serializeImagePulls: r.bool("serializeImagePulls", true),
     eventRecordQPS: r.int("eventRecordQPS", 5, 0, true), // a pointer upstream: 0 means unlimited
+    kubeAPIQPS: obj.kubeAPIQPS === undefined ? undefined : r.int("kubeAPIQPS", 5, 0, true),
+    kubeAPIBurst: r.int("kubeAPIBurst", 10, 0),
     eventBurst: r.int("eventBurst", 10, 0),
     evictionHard: r.strMap("evictionHard", DEFAULT_EVICTION_HARD),
     evictionSoft: r.strMap("evictionSoft", {}),

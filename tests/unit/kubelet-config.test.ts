@@ -34,6 +34,8 @@ test("an empty KubeletConfiguration gets the upstream v1.20 defaults", () => {
   assert.is(config.runtimeRequestTimeoutMs, 120_000);
   assert.is(config.serializeImagePulls, true);
   assert.is(config.eventRecordQPS, 5);
+  assert.is(config.kubeAPIQPS, undefined, "unthrottled unless set");
+  assert.is(config.kubeAPIBurst, 10);
   assert.equal(config.evictionSoft, {});
   assert.is(config.evictionPressureTransitionPeriodMs, 300_000);
   assert.is(config.evictionMaxPodGracePeriod, 0);
@@ -51,6 +53,12 @@ test("an empty KubeletConfiguration gets the upstream v1.20 defaults", () => {
   assert.is(config.authorization.mode, "Webhook");
   assert.is(config.shutdownGracePeriodMs, 0);
   assert.equal(defaultKubeletConfiguration(), config);
+});
+
+test("kubeAPIQPS/kubeAPIBurst when set", () => {
+  const { config } = parse("kubeAPIQPS: 20\nkubeAPIBurst: 40");
+  assert.is(config.kubeAPIQPS, 20);
+  assert.is(config.kubeAPIBurst, 40);
 });
 
 test("eventRecordQPS 0 means unlimited (a pointer field upstream); eventBurst 0 takes the default", () => {
