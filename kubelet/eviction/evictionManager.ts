@@ -70,6 +70,8 @@ export interface EvictionManagerDeps {
    */
   localStorageCapacityIsolation?: boolean;
   quantityBytes?(text: string): number | undefined;
+  /** Called after a threshold eviction with its signal (upstream's kubelet_evictions counter); local storage evictions are not counted, as upstream. */
+  onEvicted?(signal: string): void;
 }
 
 /** Admission verdict. */
@@ -216,6 +218,7 @@ export class EvictionManager {
       if (this.d.isCritical(pod)) continue;
       const message = this.message(resource, pod, pods.get(pod.metadata.uid!), by);
       if (await this.d.evictPod(pod, grace, message)) {
+        this.d.onEvicted?.(toReclaim.signal);
         this.d.log.info(0, "eviction manager: pod evicted", { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, resource });
         return pod;
       }

@@ -28,8 +28,10 @@ export function formatGoFloat(v: number): string {
   return String(v);
 }
 
-const escapeHelp = (s: string) => s.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
-const escapeLabel = (s: string) => s.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+/** A HELP text escaped for the text format (backslash, newline). */
+export const escapeHelp = (s: string) => s.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+/** A label value escaped for the text format (backslash, newline, double quote). */
+export const escapeLabel = (s: string) => s.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 
 /** Renders families in the text format; families without samples are omitted. */
 export function renderPrometheusText(families: MetricFamily[]): string {
