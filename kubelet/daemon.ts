@@ -30,6 +30,7 @@ import { startKubeletServer } from "./server/kubeletServer.ts";
 import { kubeletStreamSource } from "./server/streaming.ts";
 import { StatsProvider } from "./stats/statsProvider.ts";
 import { EvictionManager } from "./eviction/evictionManager.ts";
+import { ImageGCManager, validateImageGCPolicy } from "./images/imageGC.ts";
 import { isCriticalPod, summaryObservation } from "./eviction/observations.ts";
 import { parseThresholds } from "./eviction/thresholds.ts";
 import { ContainerLogManager } from "./logs/containerLogManager.ts";
@@ -40,6 +41,9 @@ import { ApiEventSink } from "./events/apiEventSink.ts";
 import { rateLimitedApi } from "./apiclient/rateLimitedApi.ts";
 import { resourceFieldValues } from "./volumemanager/resourceFieldValue.ts";
 import { VolumeManager } from "./volumemanager/volumeManager.ts";
+
+/** Upstream 1.20's --pod-infra-container-image default. */
+export const DEFAULT_POD_INFRA_CONTAINER_IMAGE = "k8s.gcr.io/pause:3.2";
 
 /** Where containerd listens by default. */
 export const DEFAULT_CRI_ENDPOINT = "unix:///run/containerd/containerd.sock";
@@ -100,6 +104,12 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   const quantities = new WasmQuantityParser(core);
   const logMaxBytes = logMaxSize(config.containerLogMaxSize, quantities);
   const evictionThresholds = evictionThresholdsOf(config, quantities);
+  const imageGCPolicy = { highThresholdPercent: config.imageGCHighThresholdPercent, lowThresholdPercent: config.imageGCLowThresholdPercent, minAgeMs: config.imageMinimumGCAgeMs };
+  try {
+    validateImageGCPolicy(imageGCPolicy);
+  } catch (err) {
+    throw new Error(`invalid configuration: image garbage collection: ${(err as Error).message}`);
+  }
   let eviction: EvictionManager | undefined;
   const coreAccounting = new WasmResourceAccounting(core);
   await fs.mkdirp(`${rootDir}/pods`);
@@ -241,6 +251,13 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     cgroups: { stats: async (p) => cgroups.stats?.(p) },
     bootTimeMs: host.machine.bootTimeMs?.bind(host.machine), processLimits: host.machine.processLimits?.bind(host.machine),
   });
+  const nodeEvent = (reason: string, message: string) => events.event({ kind: "Node", name: nodeName, uid: nodeName }, "Warning", reason, message);
+  const imageGC = new ImageGCManager({
+    cri, clock, log, policy: imageGCPolicy, nodeEvent,
+    imageFs: async () => (await stats.summary()).node.runtime?.imageFs,
+    sandboxImage: flags.podInfraContainerImage ?? DEFAULT_POD_INFRA_CONTAINER_IMAGE,
+  });
+  imageGC.start();
   eviction = new EvictionManager({
     thresholds: evictionThresholds,
     pressureTransitionPeriodMs: config.evictionPressureTransitionPeriodMs,
@@ -253,7 +270,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     rank: (candidates) => coreAccounting.rankForEviction(candidates),
     isCritical: isCriticalPod,
     evictPod: async (pod, grace, message) => kubelet.evict(pod.metadata.uid!, grace, "Evicted", message),
-    nodeEvent: (reason, message) => events.event({ kind: "Node", name: nodeName, uid: nodeName }, "Warning", reason, message),
+    nodeEvent,
     // A beta feature on by default in 1.20.
     localStorageCapacityIsolation: config.featureGates.LocalStorageCapacityIsolation ?? true,
     quantityBytes: (t) => { const [q] = quantities.parseMany([t]); return q?.ok ? Number(q.value) : undefined; },
@@ -280,6 +297,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   prober.stop();
   await logManager.stop();
   await eviction.stop();
+  await imageGC.stop();
   await kubelet.stop();
   volumes.stop();
   await Promise.all(servers.map((s) => s.close()));

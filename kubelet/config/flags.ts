@@ -13,6 +13,8 @@ export interface KubeletFlags {
   containerRuntimeEndpoint?: string;
   podManifestPath?: string;
   rootDir?: string;
+  /** The sandbox image the runtime uses (upstream default k8s.gcr.io/pause:3.2); image GC never removes it. */
+  podInfraContainerImage?: string;
   verbosity: number;
   version: boolean;
   help: boolean;
@@ -33,6 +35,7 @@ const SPEC: Record<string, [keyof KubeletFlags, Kind]> = {
   "container-runtime-endpoint": ["containerRuntimeEndpoint", "string"],
   "pod-manifest-path": ["podManifestPath", "string"],
   "root-dir": ["rootDir", "string"],
+  "pod-infra-container-image": ["podInfraContainerImage", "string"],
   "v": ["verbosity", "int"],
   "version": ["version", "bool"],
   "help": ["help", "bool"],

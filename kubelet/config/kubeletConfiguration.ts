@@ -64,6 +64,10 @@ export interface KubeletConfiguration {
   /** Upstream a (dockershim) flag, not a config field; accepted here so standalone setups can tune it. */
   imagePullProgressDeadlineMs: number;
   serializeImagePulls: boolean;
+  /** Image garbage collection: usage percentages of the image filesystem, and the minimum age of an image removed. */
+  imageGCHighThresholdPercent: number;
+  imageGCLowThresholdPercent: number;
+  imageMinimumGCAgeMs: number;
   /** API client requests per second and burst; unset (undefined) means unthrottled in kubelet-ts (upstream: 5 / 10). */
   kubeAPIQPS?: number;
   kubeAPIBurst: number;
@@ -187,6 +191,9 @@ export function parseKubeletConfiguration(text: string, file: string): ParsedKub
     imagePullProgressDeadlineMs: r.duration("imagePullProgressDeadline", 60_000),
     serializeImagePulls: r.bool("serializeImagePulls", true),
     eventRecordQPS: r.int("eventRecordQPS", 5, 0, true), // a pointer upstream: 0 means unlimited
+    imageGCHighThresholdPercent: r.int("imageGCHighThresholdPercent", 85, 0, true),
+    imageGCLowThresholdPercent: r.int("imageGCLowThresholdPercent", 80, 0, true),
+    imageMinimumGCAgeMs: r.duration("imageMinimumGCAge", 120_000),
     kubeAPIQPS: obj.kubeAPIQPS === undefined ? undefined : r.int("kubeAPIQPS", 5, 0, true),
     kubeAPIBurst: r.int("kubeAPIBurst", 10, 0),
     eventBurst: r.int("eventBurst", 10, 0),

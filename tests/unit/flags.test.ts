@@ -10,6 +10,11 @@ test("upstream flag names parse in both --flag value and --flag=value forms", ()
   assert.equal(f.args, ["pods"]);
 });
 
+test("--pod-infra-container-image names the sandbox image (kept by image GC)", () => {
+  assert.is(parseFlags(["--pod-infra-container-image=registry.local/pause:3.2"]).podInfraContainerImage, "registry.local/pause:3.2");
+  assert.is(parseFlags([]).podInfraContainerImage, undefined);
+});
+
 test("--node-labels accumulates key=value pairs", () => {
   const f = parseFlags(["--node-labels=a=1,b=2", "--node-labels", "c=3"]);
   assert.equal(f.nodeLabels, { a: "1", b: "2", c: "3" });

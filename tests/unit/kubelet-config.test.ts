@@ -36,6 +36,9 @@ test("an empty KubeletConfiguration gets the upstream v1.20 defaults", () => {
   assert.is(config.eventRecordQPS, 5);
   assert.is(config.kubeAPIQPS, undefined, "unthrottled unless set");
   assert.is(config.kubeAPIBurst, 10);
+  assert.is(config.imageGCHighThresholdPercent, 85);
+  assert.is(config.imageGCLowThresholdPercent, 80);
+  assert.is(config.imageMinimumGCAgeMs, 120_000);
   assert.equal(config.evictionSoft, {});
   assert.is(config.evictionPressureTransitionPeriodMs, 300_000);
   assert.is(config.evictionMaxPodGracePeriod, 0);
@@ -53,6 +56,13 @@ test("an empty KubeletConfiguration gets the upstream v1.20 defaults", () => {
   assert.is(config.authorization.mode, "Webhook");
   assert.is(config.shutdownGracePeriodMs, 0);
   assert.equal(defaultKubeletConfiguration(), config);
+});
+
+test("image GC settings; a 0 percentage is a value (pointer fields upstream)", () => {
+  const { config } = parse("imageGCHighThresholdPercent: 0\nimageGCLowThresholdPercent: 0\nimageMinimumGCAge: 30s");
+  assert.is(config.imageGCHighThresholdPercent, 0);
+  assert.is(config.imageGCLowThresholdPercent, 0);
+  assert.is(config.imageMinimumGCAgeMs, 30_000);
 });
 
 test("kubeAPIQPS/kubeAPIBurst when set", () => {
