@@ -4,7 +4,7 @@
  * (pkg/kubelet/images/image_manager.go, v1.20).
  */
 import type { Container } from "../../bindings/kube/types.ts";
-import type { Image, Outgoing, PodSandboxConfig } from "../../bindings/cri/types.ts";
+import type { AuthConfig, Image, Outgoing, PodSandboxConfig } from "../../bindings/cri/types.ts";
 import type { EventRecorder, EventSubject } from "../events/recorder.ts";
 import type { Cri } from "../ports/cri.ts";
 import type { Backoff } from "../backoff.ts";
@@ -57,6 +57,21 @@ function splitDockerDomain(name: string): [string, string] {
   return [domain, remainder];
 }
 
+/** The repository an image is pulled from, normalized and without tag or digest (upstream ParseImageName's repoToPull). */
+export function repositoryToPull(image: string): string {
+  const [domain, remainder] = splitDockerDomain(image);
+  const at = remainder.indexOf("@");
+  const name = at >= 0 ? remainder.slice(0, at) : remainder;
+  const colon = name.lastIndexOf(":");
+  return `${domain}/${colon >= 0 ? name.slice(0, colon) : name}`;
+}
+
+/** Go's utilerrors aggregate text: one message alone, several (duplicates dropped) as "[a, b]". */
+function aggregateText(messages: string[]): string {
+  const unique = [...new Set(messages)];
+  return unique.length === 1 ? unique[0]! : `[${unique.join(", ")}]`;
+}
+
 /**
  * Checks an image reference as upstream's applyDefaultImageTag does (docker reference
  * ParseNormalizedNamed); returns the parser's error text, or undefined for a valid reference.
@@ -74,6 +89,9 @@ export function invalidImageReason(image: string): string | undefined {
   return undefined;
 }
 
+/** The pull credentials for a pod's image: AuthConfig candidates for a repository, in the order to try them. */
+export type CredentialsLookup = (podUID: string, repo: string) => Promise<AuthConfig[]>;
+
 /** Pulls images for containers, with back-off per (pod, image). */
 export class ImageManager {
   constructor(
@@ -81,7 +99,27 @@ export class ImageManager {
     private readonly events: EventRecorder,
     private readonly backoff: Backoff,
     private readonly now: () => number,
+    /** Registry credentials (pull secrets, node docker config); without it every pull is anonymous. */
+    private readonly credentials?: CredentialsLookup,
   ) {}
+
+  /**
+   * Upstream kuberuntime PullImage: anonymous when no credential matches, else each matching
+   * credential in order until one succeeds; all failing gives the aggregate of their errors.
+   */
+  private async pull(podUID: string, image: string, sandboxConfig: Outgoing<PodSandboxConfig>): Promise<string> {
+    const candidates = this.credentials ? await this.credentials(podUID, repositoryToPull(image)) : [];
+    if (candidates.length === 0) return await this.cri.pullImage({ image, annotations: {} }, undefined, sandboxConfig);
+    const failures: string[] = [];
+    for (const auth of candidates) {
+      try {
+        return await this.cri.pullImage({ image, annotations: {} }, auth, sandboxConfig);
+      } catch (err) {
+        failures.push(runtimeErrorText(err));
+      }
+    }
+    throw new Error(aggregateText(failures));
+  }
 
   /** Ensures `container.image` is present according to its pull policy. */
   async ensureImage(podUID: string, subject: EventSubject, container: Container, sandboxConfig: Outgoing<PodSandboxConfig>): Promise<EnsureImageResult> {
@@ -113,7 +151,7 @@ export class ImageManager {
     this.events.event(subject, "Normal", "Pulling", `Pulling image "${spec}"`);
     const t0 = this.now();
     try {
-      const ref = await this.cri.pullImage({ image, annotations: {} }, undefined, sandboxConfig);
+      const ref = await this.pull(podUID, image, sandboxConfig);
       this.events.event(subject, "Normal", "Pulled", `Successfully pulled image "${spec}" in ${((this.now() - t0) / 1000).toFixed(3)}s`);
       return { imageRef: ref, user: imageUser((await this.cri.imageStatus({ image: ref, annotations: {} })).image) };
     } catch (err) {
