@@ -36,6 +36,7 @@ import { parseThresholds } from "./eviction/thresholds.ts";
 import { ContainerLogManager } from "./logs/containerLogManager.ts";
 import { MANAGED_LABEL } from "./kuberuntime/labels.ts";
 import { apiObjectSource, standaloneObjectSource } from "./volumemanager/objectSource.ts";
+import { PullCredentials } from "./images/pullCredentials.ts";
 import { startClusterMode, type ClusterMode } from "./clusterMode.ts";
 import { ApiEventSink } from "./events/apiEventSink.ts";
 import { rateLimitedApi } from "./apiclient/rateLimitedApi.ts";
@@ -142,8 +143,9 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   const eventSink = conn ? new ApiEventSink(conn.api, nodeName, log, clock, { qps: config.eventRecordQPS, burst: config.eventBurst }) : undefined;
   const api = conn ? rateLimitedApi(conn.api, config.kubeAPIQPS ?? 0, config.kubeAPIBurst, clock) : undefined;
   const events = new MemoryEventRecorder(() => clock.now(), log, 1000, eventSink && ((e) => eventSink.send(e)));
+  const objects = api ? apiObjectSource(api) : standaloneObjectSource;
   const volumes = new VolumeManager({
-    fs, mounter: host.mounter, objects: api ? apiObjectSource(api) : standaloneObjectSource, clock, log, events, rootDir, clusterDomain: config.clusterDomain,
+    fs, mounter: host.mounter, objects, clock, log, events, rootDir, clusterDomain: config.clusterDomain,
     quantityBytes: (q) => { const [r] = quantities.parseMany([String(q)]); return r?.ok ? Number(r.value) : undefined; },
     resourceValue: resourceFieldValues(quantities, { cpuMilli: allocatable.cpu, memoryBytes: allocatable.memory, ephemeralBytes: allocatable.ephemeralStorage }),
     resyncPeriodMs: config.syncFrequencyMs,
@@ -169,6 +171,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   }
   const kubelet = new Kubelet({
     nodeName, hostIP, paths, cri, fs, cgroups: host.cgroups, clock, log, events,
+    pullCredentials: new PullCredentials({ objects, fs, log, now: () => clock.now(), rootDir, cwd: host.cwd(), home: host.env("HOME") }),
     crashBackoff: new WasmKeyedBackoff(core, { table: BackoffTable.ContainerRestart }),
     imageBackoff: new WasmKeyedBackoff(core, { table: BackoffTable.ImagePull }),
     resources,

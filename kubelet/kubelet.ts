@@ -9,6 +9,7 @@ import { podCgroupPath } from "./cm/resourceAccounting.ts";
 import { QosContainerManager, type QosAccounting } from "./cm/qosContainerManager.ts";
 import type { EventRecorder } from "./events/recorder.ts";
 import { ImageManager } from "./images/imageManager.ts";
+import type { PodPullCredentials } from "./images/pullCredentials.ts";
 import type { HandlerRunner } from "./lifecycle/handlerRunner.ts";
 import type { Logger } from "./log.ts";
 import { GenericPleg } from "./pleg/genericPleg.ts";
@@ -65,6 +66,8 @@ export interface KubeletParts {
   relistPeriodMs?: number;
   /** Container GC period in milliseconds (upstream: 1 min). */
   gcPeriodMs?: number;
+  /** Registry credentials for image pulls (pull secrets, node docker config); without it pulls are anonymous. */
+  pullCredentials?: PodPullCredentials;
   /** More admission checks after resource fit (the eviction manager's); the first refusal wins. */
   admitHandlers?: ((pod: Pod) => { reason: string; message: string } | undefined)[];
 }
@@ -109,7 +112,9 @@ export class Kubelet {
     });
     this.workers = new PodWorkers((uid) => this.syncOne(uid), parts.clock, parts.log);
     this.pleg = new GenericPleg(() => this.reader.readAll(), (uids) => uids.forEach((u) => this.workers.update(u)), parts.clock, parts.log, parts.relistPeriodMs ?? 1000);
-    const images = new ImageManager(parts.cri, parts.events, parts.imageBackoff, () => parts.clock.now());
+    const credentials = parts.pullCredentials;
+    const images = new ImageManager(parts.cri, parts.events, parts.imageBackoff, () => parts.clock.now(),
+      credentials && ((uid, repo) => credentials.lookup(repo, this.records.get(uid)?.pod)));
     this.syncDeps = { ...parts, images, configs: parts.configs, crashBackoff: parts.crashBackoff };
     if (parts.qos) {
       this.qos = new QosContainerManager({
