@@ -266,7 +266,12 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     pressureTransitionPeriodMs: config.evictionPressureTransitionPeriodMs,
     maxPodGracePeriodSeconds: config.evictionMaxPodGracePeriod,
     clock, log,
-    observe: async () => summaryObservation(await stats.summary()),
+    observe: async (fresh) => summaryObservation(await stats.summary(fresh ? { maxAgeMs: 0 } : {})),
+    // Dead containers, then unused images, before any pod is evicted for disk (upstream's node-level reclaim).
+    reclaimDisk: async () => {
+      await kubelet.garbageCollect();
+      await imageGC.deleteUnusedImages();
+    },
     activePods: () => kubelet.evictablePods(),
     podRequest: (pod, r) => resources.podRequestBytes(pod, r),
     containerRequest: (pod, c, r) => resources.containerRequestBytes(pod, c, r),

@@ -49,7 +49,8 @@ export interface EvictionManagerDeps {
   maxPodGracePeriodSeconds: number;
   clock: Clock;
   log: Logger;
-  observe(): Promise<NodeObservation>;
+  /** The node now; `fresh` asks for stats taken after the call (not a cached sample). */
+  observe(fresh?: boolean): Promise<NodeObservation>;
   /** The pods that may be evicted (admitted, not terminal). */
   activePods(): readonly Pod[];
   /** A pod's request of "memory" / "ephemeral-storage" (bytes; 0 when none). */
@@ -69,6 +70,11 @@ export interface EvictionManagerDeps {
    * Needs `quantityBytes` to read the limits.
    */
   localStorageCapacityIsolation?: boolean;
+  /**
+   * Node-level reclaim for disk signals (upstream: delete unused images and dead containers) tried
+   * before any pod is evicted; then `observe(true)` must return fresh stats.
+   */
+  reclaimDisk?(): Promise<void>;
   quantityBytes?(text: string): number | undefined;
   /** Called after a threshold eviction with its signal (upstream's kubelet_evictions counter); local storage evictions are not counted, as upstream. */
   onEvicted?(signal: string): void;
@@ -76,6 +82,8 @@ export interface EvictionManagerDeps {
 
 /** Admission verdict. */
 export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
+
+const DISK_SIGNALS: ReadonlySet<Signal> = new Set(["nodefs.available", "nodefs.inodesFree", "imagefs.available", "imagefs.inodesFree"]);
 
 /** What signals drive each ranking (memory and PIDs by their own resource; the rest by disk use). */
 function rankResource(signal: Signal): "memory" | "ephemeral-storage" | "pids" {
@@ -198,6 +206,19 @@ export class EvictionManager {
     const resource = SIGNAL_RESOURCE[toReclaim.signal];
     this.d.log.info(0, "eviction manager: attempting to reclaim", { resource });
     this.d.nodeEvent("EvictionThresholdMet", `Attempting to reclaim ${resource}`);
+    if (this.d.reclaimDisk && DISK_SIGNALS.has(toReclaim.signal)) {
+      try {
+        await this.d.reclaimDisk();
+      } catch (err) {
+        this.d.log.info(0, "eviction manager: unexpected error when attempting to reduce resource pressure", { resource, err: (err as Error).message });
+      }
+      // With the minimum reclaim, is every threshold now satisfied without evicting pods?
+      const after = await this.d.observe(true);
+      if (thresholdsMet(this.d.thresholds, after.signals, true).length === 0) {
+        this.d.log.info(0, "eviction manager: able to reduce resource pressure without evicting pods", { resource });
+        return undefined;
+      }
+    }
 
     const active = [...this.d.activePods()];
     if (active.length === 0) {

@@ -169,6 +169,29 @@ test("admission under MemoryPressure alone refuses BestEffort pods (unless they 
   assert.equal(s.m.admit(tolerant, "BestEffort"), { admit: true });
 });
 
+test("disk pressure: node-level reclaim first; no pod is evicted when it frees enough", async () => {
+  const t = parseThresholds({ evictionHard: { "imagefs.available": "15%" } }, parseQ);
+  let reclaimed = 0;
+  const s = setup(t, [pod("a")], undefined, {
+    reclaimDisk: async () => {
+      reclaimed++;
+      s.state.obs = { signals: { "imagefs.available": { available: 50, capacity: 100, time: 2 } }, pods: new Map() };
+    },
+  });
+  s.state.obs = { signals: { "imagefs.available": { available: 5, capacity: 100, time: 1 } }, pods: new Map() };
+  assert.is(await s.m.synchronize(), undefined);
+  assert.is(reclaimed, 1);
+  assert.equal(s.state.evicted, []);
+  assert.equal(s.state.events, ["EvictionThresholdMet: Attempting to reclaim ephemeral-storage"]);
+});
+
+test("disk pressure: when reclaim is not enough, a pod is evicted", async () => {
+  const t = parseThresholds({ evictionHard: { "nodefs.available": "10%" } }, parseQ);
+  const s = setup(t, [pod("a")], undefined, { reclaimDisk: async () => undefined });
+  s.state.obs = { signals: { "nodefs.available": { available: 5, capacity: 100, time: 1 } }, pods: new Map() };
+  assert.is((await s.m.synchronize())?.metadata.name, "a");
+});
+
 test("admission under DiskPressure refuses every pod that is not critical", async () => {
   const t = parseThresholds({ evictionHard: { "nodefs.available": "10%" } }, parseQ);
   const s = setup(t, []);
