@@ -5,9 +5,16 @@
 import type { Clock, Cancel } from "./ports/clock.ts";
 import type { Logger } from "./log.ts";
 
+/** Why a pod syncs (upstream's SyncPodType): its first sync, a changed spec, or anything else. */
+export type PodSyncType = "create" | "update" | "sync";
+
 interface WorkerState {
   running: boolean;
   pending: boolean;
+  /** The worker has run a sync (later syncs are not "create"). */
+  synced: boolean;
+  /** A spec change is waiting to be synced. */
+  updated: boolean;
   timer?: Cancel;
   timerAt?: number;
   idle?: Promise<void>;
@@ -22,11 +29,17 @@ export class PodWorkers {
     private readonly sync: (uid: string) => Promise<void>,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Called after each sync with its type and duration (kubelet_pod_worker_duration_seconds). */
+    private readonly onSynced?: (type: PodSyncType, durationMs: number) => void,
   ) {}
 
-  /** Requests a sync of `uid` now (coalesced with any request already waiting). */
-  update(uid: string): void {
+  /**
+   * Requests a sync of `uid` now (coalesced with any request already waiting); `type` "update"
+   * when the pod's spec changed.
+   */
+  update(uid: string, type?: "update"): void {
     const w = this.state(uid);
+    if (type === "update") w.updated = true;
     if (w.running) {
       w.pending = true;
       return;
@@ -72,7 +85,7 @@ export class PodWorkers {
   private state(uid: string): WorkerState {
     let w = this.workers.get(uid);
     if (!w) {
-      w = { running: false, pending: false };
+      w = { running: false, pending: false, synced: false, updated: false };
       this.workers.set(uid, w);
     }
     return w;
@@ -82,12 +95,17 @@ export class PodWorkers {
     w.running = true;
     do {
       w.pending = false;
+      const type: PodSyncType = !w.synced ? "create" : w.updated ? "update" : "sync";
+      w.synced = true;
+      w.updated = false;
+      const started = this.clock.now();
       try {
         await this.sync(uid);
       } catch (err) {
         // A sync failure must never stop the worker or other pods; the next event retries.
         this.log.error("pod sync failed", { podUID: uid, err: err instanceof Error ? err.message : String(err) });
       }
+      this.onSynced?.(type, this.clock.now() - started);
     } while (w.pending);
     w.running = false;
     w.resolveIdle?.();

@@ -8,6 +8,18 @@ import type { Logger } from "../log.ts";
 import type { Cancel, Clock } from "../ports/clock.ts";
 import type { PodRuntimeStatus } from "../kuberuntime/podRuntimeStatus.ts";
 
+/**
+ * Relist timings for metrics (upstream's kubelet_pleg_relist_duration_seconds, _interval_seconds
+ * and kubelet_pleg_last_seen_seconds), all in milliseconds of the PLEG's clock.
+ */
+export interface PlegObserver {
+  /**
+   * A relist started at `startedMs` took `durationMs`; `sincePreviousMs` is the time since the
+   * previous successful relist started (undefined before the first); `ok` is false when it failed.
+   */
+  relisted(startedMs: number, durationMs: number, sincePreviousMs: number | undefined, ok: boolean): void;
+}
+
 /** Reads every pod the runtime holds (our own sandboxes and containers only). */
 export type RuntimeReader = () => Promise<PodRuntimeStatus[]>;
 
@@ -36,6 +48,7 @@ export class GenericPleg {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly periodMs = 1000,
+    private readonly observer?: PlegObserver,
   ) {}
 
   /** The latest runtime status of a pod (undefined when the runtime holds nothing of it). */
@@ -103,11 +116,13 @@ export class GenericPleg {
   private async once(): Promise<void> {
     let list: PodRuntimeStatus[];
     const started = this.clock.now();
+    const sincePrevious = this.listedSince === -Infinity ? undefined : started - this.listedSince;
     try {
       list = await this.read();
     } catch (err) {
       if (!this.relistFailed) this.log.error("PLEG relist failed", { err: err instanceof Error ? err.message : String(err) });
       this.relistFailed = true;
+      this.observer?.relisted(started, this.clock.now() - started, sincePrevious, false);
       return;
     }
     this.relistFailed = false;
@@ -129,6 +144,7 @@ export class GenericPleg {
       }
     }
     this.pods = next;
+    this.observer?.relisted(started, this.lastRelist - started, sincePrevious, true);
     if (changed.length > 0) this.onChange(changed);
   }
 }

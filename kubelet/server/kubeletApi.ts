@@ -1,9 +1,10 @@
 /**
  * The kubelet's HTTP API, host-agnostic (web-standard Request/Response): `/healthz`, `/pods`,
- * `/containerLogs`, the streaming endpoints, `/stats/summary` and `/metrics/resource` as upstream's
+ * `/containerLogs`, the streaming endpoints, `/metrics`, `/stats/summary` and `/metrics/resource` as upstream's
  * kubelet server serves them. Authentication and TLS wrap it in kubeletServer.ts.
  */
 import type { Pod, PodList } from "../../bindings/kube/types.ts";
+import { PROMETHEUS_TEXT_TYPE } from "../metrics/prometheusText.ts";
 import { serveContainerLogs, type ContainerLogsDeps } from "./containerLogs.ts";
 import { serveResourceMetrics, serveStatsSummary, type StatsSource } from "./statsHandlers.ts";
 import { serveRun, serveStreaming, type StreamingDeps, type StreamKind } from "./streaming.ts";
@@ -26,6 +27,8 @@ export interface KubeletApiOptions {
   streaming?: StreamingDeps;
   /** Serves `/stats/summary` and `/metrics/resource` when given. */
   stats?: StatsSource;
+  /** Serves `/metrics` (the kubelet's own metrics in the Prometheus text format) when given. */
+  metrics?: { scrape(): Promise<string> };
 }
 
 /** Upstream's streaming endpoints (and /run); without `streaming` 501 rather than 404. */
@@ -75,7 +78,8 @@ export function createHealthzHandler(checks: HealthCheck[] = []): (req: Request)
 }
 
 /**
- * The kubelet API handler: GET /healthz, GET /pods, GET /containerLogs/..., GET /stats/summary and
+ * The kubelet API handler: GET /healthz, GET /pods, GET /containerLogs/..., GET /metrics (with
+ * `metrics`), GET /stats/summary and
  * /metrics/resource (with `stats`), upgrade requests to
  * /exec, /attach and /portForward, POST /run/...; 501 for those without `streaming`; 404 for any
  * other path, 405 for other methods.
@@ -91,6 +95,9 @@ export function createKubeletApiHandler(options: KubeletApiOptions): (req: Reque
       }
     },
 
+    ...(options.metrics ? {
+      "/metrics": async () => new Response(await options.metrics!.scrape(), { status: 200, headers: { "content-type": PROMETHEUS_TEXT_TYPE } }),
+    } : {}),
     ...(options.stats ? {
       "/stats/summary": (url: URL) => serveStatsSummary(url, options.stats!),
       "/metrics/resource": () => serveResourceMetrics(options.stats!),
