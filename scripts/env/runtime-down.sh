@@ -48,6 +48,7 @@ fi
 
 stop_pid containerd "$TB/pids/containerd.pid"
 stop_pid registry "$TB/pids/registry.pid"
+stop_pid registry-auth "$TB/pids/registry-auth.pid"
 
 # 2. shims started by our containerd (re-parented to init); identified by our socket path in argv.
 for p in $(pgrep -f "containerd-shim-runc-v2 .*-address $SOCK" || true); do

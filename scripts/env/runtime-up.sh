@@ -6,8 +6,9 @@
 #   * containerd with CRI on $TB/rt/containerd.sock, CNI bridge "ktscni0" 10.88.0.0/16
 #   * both images pre-pulled into containerd's k8s.io namespace
 #   * probe test images (probe-images.sh): 127.0.0.1:5000/kts-grpc-health:1, pre-pulled
+#   * the same registry storage, read-only, behind htpasswd auth on 127.0.0.1:5001 (user kts, password kts-secret)
 # Idempotent: re-running with everything up only re-checks. State: $TB/rt (default KTS_ENV=/tmp/kts).
-# PIDs: $TB/pids/{registry,containerd}.pid (see runtime-down.sh).
+# PIDs: $TB/pids/{registry,registry-auth,containerd}.pid (see runtime-down.sh).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -126,6 +127,60 @@ for name in busybox pause; do
 done
 log "registry catalog: $(curl -s "http://$REG_ADDR/v2/_catalog")"
 
+# ---------------------------------------------------------------- 3b. authenticated registry (pull secrets)
+# A second registry on 127.0.0.1:5001 serving the same storage read-only behind htpasswd (bcrypt) auth:
+# user kts, password kts-secret. Pulls from it need credentials (imagePullSecrets, node config.json).
+AUTH_ADDR=127.0.0.1:5001
+AUTH_USER=kts
+AUTH_PASS=kts-secret
+mkdir -p "$RT/registry-auth"
+if [ ! -s "$RT/registry-auth/htpasswd" ]; then
+  log "writing $RT/registry-auth/htpasswd (user $AUTH_USER)"
+  hash=$(python3 -W ignore -c 'import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))' "$AUTH_PASS")
+  case "$hash" in '$2'*) ;; *) echo "runtime-up.sh: could not make a bcrypt hash (python3 crypt)" >&2; exit 1;; esac
+  echo "$AUTH_USER:$hash" > "$RT/registry-auth/htpasswd.tmp" && mv "$RT/registry-auth/htpasswd.tmp" "$RT/registry-auth/htpasswd"
+fi
+cat > "$RT/registry-auth/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+  fields:
+    service: registry-auth
+storage:
+  filesystem:
+    rootdirectory: $RT/registry
+  maintenance:
+    readonly:
+      enabled: true
+http:
+  addr: $AUTH_ADDR
+  headers:
+    X-Content-Type-Options: [nosniff]
+auth:
+  htpasswd:
+    realm: kts-registry
+    path: $RT/registry-auth/htpasswd
+health:
+  storagedriver:
+    enabled: false
+EOF
+auth_code() { curl -s -o /dev/null -w '%{http_code}' "$@" "http://$AUTH_ADDR/v2/" 2>/dev/null || true; }
+if alive "$TB/pids/registry-auth.pid"; then
+  log "authenticated registry already running (pid $(cat "$TB/pids/registry-auth.pid"))"
+else
+  if [ "$(auth_code)" != 000 ]; then
+    echo "runtime-up.sh: something else already listens on $AUTH_ADDR; stop it first" >&2; exit 1
+  fi
+  log "starting authenticated registry on $AUTH_ADDR"
+  setsid sh -c "echo \$\$ > '$TB/pids/registry-auth.pid'; exec /usr/bin/docker-registry serve '$RT/registry-auth/config.yml'" \
+    >> "$TB/logs/registry-auth.log" 2>&1 < /dev/null &
+  for i in $(seq 1 100); do [ "$(auth_code)" = 401 ] && break; sleep 0.1; done
+fi
+[ "$(auth_code)" = 401 ] || { echo "authenticated registry does not ask for credentials"; tail -20 "$TB/logs/registry-auth.log"; exit 1; }
+[ "$(auth_code -u "$AUTH_USER:$AUTH_PASS")" = 200 ] || { echo "authenticated registry refuses $AUTH_USER"; tail -20 "$TB/logs/registry-auth.log"; exit 1; }
+curl -sf -o /dev/null -u "$AUTH_USER:$AUTH_PASS" "http://$AUTH_ADDR/v2/busybox/manifests/latest" \
+  -H 'Accept: application/vnd.oci.image.manifest.v1+json' || { echo "authenticated registry does not serve busybox:latest"; exit 1; }
+
 # ---------------------------------------------------------------- 4. containerd config + CNI
 mkdir -p "$RT/cni/net.d" "$RT/cni/ipam" "$RT/certs.d/$REG_ADDR" "$RT/containerd"
 cat > "$RT/config.toml" <<EOF
@@ -178,6 +233,14 @@ server = "http://$REG_ADDR"
 
 [host."http://$REG_ADDR"]
   capabilities = ["pull", "resolve", "push"]
+  skip_verify = true
+EOF
+mkdir -p "$RT/certs.d/$AUTH_ADDR"
+cat > "$RT/certs.d/$AUTH_ADDR/hosts.toml" <<EOF
+server = "http://$AUTH_ADDR"
+
+[host."http://$AUTH_ADDR"]
+  capabilities = ["pull", "resolve"]
   skip_verify = true
 EOF
 cat > "$RT/cni/net.d/10-ktsnet.conflist" <<EOF
