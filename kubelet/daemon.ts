@@ -26,6 +26,9 @@ import { ProbeRunner } from "./prober/probeRunner.ts";
 import { ProbeRunStats } from "./prober/probeRunStats.ts";
 import { kubeletLogSource } from "./server/containerLogs.ts";
 import { createHealthzHandler } from "./server/kubeletApi.ts";
+import { createKubeletMetrics } from "./metrics/kubeletMetrics.ts";
+import { InstrumentedCri } from "./metrics/instrumentedCri.ts";
+import { readProcessFacts, registerProcessMetrics } from "./metrics/processMetrics.ts";
 import { startKubeletServer } from "./server/kubeletServer.ts";
 import { kubeletStreamSource } from "./server/streaming.ts";
 import { StatsProvider } from "./stats/statsProvider.ts";
@@ -124,7 +127,10 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
   });
   const resources = new CoreResourceAccounting(quantities, coreAccounting, { memoryCapacity: cap.memoryBytes as Bytes }, allocatable);
 
-  const cri = await host.connectCri(endpoint);
+  const metrics = createKubeletMetrics();
+  metrics.nodeName.labels(nodeName).set(1);
+  registerProcessMetrics(metrics.registry, () => readProcessFacts(fs));
+  const cri = new InstrumentedCri(await host.connectCri(endpoint), metrics, () => clock.now());
   const version = await cri.version();
   log.info(0, "container runtime connected", { endpoint, runtime: `${version.runtimeName} ${version.runtimeVersion}`, api: version.runtimeApiVersion, host: host.name });
 
@@ -170,7 +176,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     clock.setTimer(probeStatsSeconds * 1000, report);
   }
   const kubelet = new Kubelet({
-    nodeName, hostIP, paths, cri, fs, cgroups: host.cgroups, clock, log, events,
+    nodeName, hostIP, paths, cri, fs, cgroups: host.cgroups, clock, log, events, metrics,
     pullCredentials: new PullCredentials({ objects, fs, log, now: () => clock.now(), rootDir, cwd: host.cwd(), home: host.env("HOME") }),
     crashBackoff: new WasmKeyedBackoff(core, { table: BackoffTable.ContainerRestart }),
     imageBackoff: new WasmKeyedBackoff(core, { table: BackoffTable.ImagePull }),
@@ -278,6 +284,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     rank: (candidates) => coreAccounting.rankForEviction(candidates),
     isCritical: isCriticalPod,
     evictPod: async (pod, grace, message) => kubelet.evict(pod.metadata.uid!, grace, "Evicted", message),
+    onEvicted: (signal) => metrics.evictions.labels(signal).inc(),
     nodeEvent,
     // A beta feature on by default in 1.20.
     localStorageCapacityIsolation: config.featureGates.LocalStorageCapacityIsolation ?? true,
@@ -294,6 +301,7 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
       pods: () => kubelet.pods(), healthChecks: health, logs: { source: kubeletLogSource(() => kubelet.pods(), cri), fs, clock },
       streaming: { source: kubeletStreamSource(() => kubelet.pods(), cri), runtime: cri, dial: host.net.dial?.bind(host.net) },
       stats: { summary: () => stats.summary(), cpuAndMemory: () => stats.cpuAndMemory() },
+      metrics: metrics.registry,
     },
   }));
   log.info(0, "kubelet-ts started", { node: nodeName, staticPodPath: config.staticPodPath ?? "", api: `${config.address}:${config.port}` });

@@ -12,6 +12,7 @@ import { ImageManager } from "./images/imageManager.ts";
 import type { PodPullCredentials } from "./images/pullCredentials.ts";
 import type { HandlerRunner } from "./lifecycle/handlerRunner.ts";
 import type { Logger } from "./log.ts";
+import { setRunningCounts, type KubeletMetrics } from "./metrics/kubeletMetrics.ts";
 import { GenericPleg } from "./pleg/genericPleg.ts";
 import { PodWorkers } from "./podWorkers.ts";
 import { findHostLeftovers, podDir, podLogDir, removePodFiles, removePodFromRuntime, type PodPaths } from "./podCleanup.ts";
@@ -70,6 +71,8 @@ export interface KubeletParts {
   pullCredentials?: PodPullCredentials;
   /** More admission checks after resource fit (the eviction manager's); the first refusal wins. */
   admitHandlers?: ((pod: Pod) => { reason: string; message: string } | undefined)[];
+  /** The kubelet's own metrics (pod workers, PLEG, pod start, running pods and containers). */
+  metrics?: KubeletMetrics;
 }
 
 interface PodRecord {
@@ -79,6 +82,8 @@ interface PodRecord {
   podFailure?: { reason: string; message: string; rejectedAtAdmission?: boolean };
   /** The grace period the kill of a failed pod uses instead of the pod's own (eviction). */
   graceOverrideSeconds?: number;
+  /** When this kubelet first saw the pod (clock ms; kubelet_pod_start_duration_seconds). */
+  firstSeen: number;
 }
 
 /** A running kubelet: set its desired pods, read their statuses. */
@@ -110,8 +115,17 @@ export class Kubelet {
       }),
       logTail: (path, lines, maxBytes) => readLogTail(parts.fs, path, lines, maxBytes),
     });
-    this.workers = new PodWorkers((uid) => this.syncOne(uid), parts.clock, parts.log);
-    this.pleg = new GenericPleg(() => this.reader.readAll(), (uids) => uids.forEach((u) => this.workers.update(u)), parts.clock, parts.log, parts.relistPeriodMs ?? 1000);
+    const m = parts.metrics;
+    this.workers = new PodWorkers((uid) => this.syncOne(uid), parts.clock, parts.log,
+      m && ((type, ms) => m.podWorkerDuration.labels(type).observe(ms / 1000)));
+    this.pleg = new GenericPleg(() => this.reader.readAll(), (uids) => uids.forEach((u) => this.workers.update(u)), parts.clock, parts.log, parts.relistPeriodMs ?? 1000,
+      m && { relisted: (startedMs, durationMs, sincePreviousMs, ok) => {
+        m.plegRelistDuration.observe(durationMs / 1000);
+        if (sincePreviousMs !== undefined) m.plegRelistInterval.observe(sincePreviousMs / 1000);
+        if (ok) m.plegLastSeen.set(Math.floor(startedMs / 1000));
+      } });
+    // Upstream counts these at every relist; from the last relist at scrape time is the same picture.
+    m?.registry.onCollect(() => setRunningCounts(m, this.pleg.all().values()));
     const credentials = parts.pullCredentials;
     const images = new ImageManager(parts.cri, parts.events, parts.imageBackoff, () => parts.clock.now(),
       credentials && ((uid, repo) => credentials.lookup(repo, this.records.get(uid)?.pod)));
@@ -147,7 +161,7 @@ export class Kubelet {
       if (rec) {
         const changed = rec.pod !== pod && (rec.pod.metadata.resourceVersion !== pod.metadata.resourceVersion || rec.pod.metadata.resourceVersion === undefined);
         rec.pod = pod;
-        if (changed && this.started) this.workers.update(uid);
+        if (changed && this.started) this.workers.update(uid, "update");
         continue;
       }
       this.removed.delete(uid);
@@ -155,7 +169,8 @@ export class Kubelet {
       // already terminal is not admitted again.
       const active = this.activePods();
       const failure = isTerminal(pod.status?.phase) ? undefined : this.admit(pod, active);
-      this.records.set(uid, { pod, errors: new Map(), podFailure: failure });
+      this.records.set(uid, { pod, errors: new Map(), podFailure: failure, firstSeen: this.parts.clock.now() });
+      this.parts.metrics?.containersPerPodCount.observe(pod.spec.containers.length);
       if (failure) this.parts.events.event({ kind: "Pod", name: pod.metadata.name!, namespace: pod.metadata.namespace, uid }, "Warning", failure.reason, failure.message);
       this.parts.log.info(2, "pod added", { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, podUID: uid });
       if (this.started) this.workers.update(uid);
@@ -390,6 +405,10 @@ export class Kubelet {
       podFailure: rec.podFailure,
     });
     const changed = JSON.stringify(status) !== JSON.stringify(rec.status);
+    // Upstream observes the time from first seeing the pod when its phase goes from Pending to Running.
+    if (p.metrics && status.phase === "Running" && (rec.status === undefined || rec.status.phase === "Pending")) {
+      p.metrics.podStartDuration.observe((p.clock.now() - rec.firstSeen) / 1000);
+    }
     rec.status = status;
     if (changed) for (const fn of this.listeners) fn({ ...rec.pod, status });
   }
