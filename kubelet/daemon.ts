@@ -272,7 +272,8 @@ export async function runDaemon(flags: KubeletFlags, host: Host): Promise<number
     pressureTransitionPeriodMs: config.evictionPressureTransitionPeriodMs,
     maxPodGracePeriodSeconds: config.evictionMaxPodGracePeriod,
     clock, log,
-    observe: async (fresh) => summaryObservation(await stats.summary(fresh ? { maxAgeMs: 0 } : {})),
+    // Node signals every pass; per-pod usage only when pods must be ranked or limits checked.
+    observe: async (fresh, withPods) => summaryObservation(await (withPods ? stats.summary(fresh ? { maxAgeMs: 0 } : {}) : stats.nodeSummary(fresh ? { maxAgeMs: 0 } : {}))),
     // Dead containers, then unused images, before any pod is evicted for disk (upstream's node-level reclaim).
     reclaimDisk: async () => {
       await kubelet.garbageCollect();

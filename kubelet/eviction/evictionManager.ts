@@ -49,8 +49,11 @@ export interface EvictionManagerDeps {
   maxPodGracePeriodSeconds: number;
   clock: Clock;
   log: Logger;
-  /** The node now; `fresh` asks for stats taken after the call (not a cached sample). */
-  observe(fresh?: boolean): Promise<NodeObservation>;
+  /**
+   * The node now; `fresh` asks for stats taken after the call (not a cached sample); `withPods`
+   * asks for per-pod usage too (costlier: only needed to rank pods or to check local storage limits).
+   */
+  observe(fresh?: boolean, withPods?: boolean): Promise<NodeObservation>;
   /** The pods that may be evicted (admitted, not terminal). */
   activePods(): readonly Pod[];
   /** A pod's request of "memory" / "ephemeral-storage" (bytes; 0 when none). */
@@ -167,7 +170,9 @@ export class EvictionManager {
     const lsci = this.d.localStorageCapacityIsolation === true && this.d.quantityBytes !== undefined;
     if (this.d.thresholds.length === 0 && !lsci) return undefined;
     const now = this.d.clock.now();
-    const { signals, pods } = await this.d.observe();
+    const { signals } = await this.d.observe(false, false);
+    let podUsage: ReadonlyMap<string, PodUsage> | undefined;
+    const usage = async () => (podUsage ??= (await this.d.observe(false, true)).pods);
 
     // Thresholds met now, plus those met before whose minimum reclaim is not reached yet.
     const met = new Map(thresholdsMet(this.d.thresholds, signals, false).map((t) => [key(t), t]));
@@ -195,8 +200,8 @@ export class EvictionManager {
       return o !== undefined && (prev === undefined || o.time !== prev.time);
     });
     this.lastObservations = signals;
-    if (lsci) {
-      const evicted = await this.localStorageEviction(pods);
+    if (lsci && this.d.activePods().some(hasLocalStorageLimit)) {
+      const evicted = await this.localStorageEviction(await usage());
       if (evicted) return evicted;
     }
     if (fresh.length === 0) return undefined;
@@ -226,6 +231,7 @@ export class EvictionManager {
       return undefined;
     }
     const by = rankResource(toReclaim.signal);
+    const pods = await usage();
     const candidates: EvictionCandidate[] = active.map((p) => {
       const u = pods.get(p.metadata.uid!);
       const usage = by === "memory" ? u?.memory : by === "ephemeral-storage" ? u?.ephemeralStorage : undefined;
@@ -282,6 +288,13 @@ export class EvictionManager {
     }
     return message;
   }
+}
+
+/** True when the pod sets a limit local storage eviction checks (an emptyDir sizeLimit or an ephemeral-storage limit). */
+export function hasLocalStorageLimit(pod: Pod): boolean {
+  const limited = (c: { resources?: { limits?: Record<string, unknown> } }) => c.resources?.limits?.["ephemeral-storage"] !== undefined;
+  return (pod.spec.volumes ?? []).some((v) => v.emptyDir?.sizeLimit !== undefined) ||
+    pod.spec.containers.some(limited) || (pod.spec.initContainers ?? []).some(limited);
 }
 
 /** Go's %q for the plain strings these messages quote. */

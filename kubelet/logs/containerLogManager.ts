@@ -47,6 +47,8 @@ async function gzip(data: Uint8Array): Promise<Uint8Array> {
 export class ContainerLogManager {
   private stopTimer?: () => void;
   private running?: Promise<void>;
+  /** Log paths by container ID (a container's log path never changes): one ContainerStatus per container, not per pass. */
+  private readonly logPaths = new Map<string, string>();
 
   constructor(private readonly d: ContainerLogManagerDeps) {}
 
@@ -78,11 +80,16 @@ export class ContainerLogManager {
       this.d.log.error("log rotation: cannot list containers", { err: (err as Error).message });
       return;
     }
+    const running = new Set<string>();
     for (const c of containers) {
       if (c.state !== "CONTAINER_RUNNING") continue;
+      running.add(c.id);
       try {
-        const st = (await this.d.cri.containerStatus(c.id)).status;
-        const path = st?.logPath;
+        let path = this.logPaths.get(c.id);
+        if (path === undefined) {
+          path = (await this.d.cri.containerStatus(c.id)).status?.logPath ?? "";
+          this.logPaths.set(c.id, path);
+        }
         if (!path) continue;
         const info = await this.d.fs.stat(path);
         // A missing live log (e.g. a failed rotation earlier): ask the runtime to create it again.
@@ -96,6 +103,7 @@ export class ContainerLogManager {
         this.d.log.error("log rotation failed", { container: c.id, err: (err as Error).message });
       }
     }
+    for (const id of this.logPaths.keys()) if (!running.has(id)) this.logPaths.delete(id);
   }
 
   private async rotate(id: string, path: string): Promise<void> {

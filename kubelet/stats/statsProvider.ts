@@ -135,6 +135,8 @@ export class StatsProvider {
   private readonly rates = new CpuUsageRate();
   private latest?: { at: number; summary: Summary };
   private inFlight?: Promise<Summary>;
+  private latestNode?: { at: number; summary: Summary };
+  private inFlightNode?: Promise<Summary>;
 
   constructor(private readonly d: StatsProviderDeps) {}
 
@@ -147,6 +149,22 @@ export class StatsProvider {
       return summary;
     }).finally(() => { this.inFlight = undefined; });
     return this.inFlight;
+  }
+
+  /**
+   * The node part only (no pods, no runtime lists, no directory walks): what the eviction manager
+   * needs every 10 s. A full sample not older than `maxAgeMs` serves too.
+   */
+  async nodeSummary(opts: { maxAgeMs?: number } = {}): Promise<Summary> {
+    const maxAge = opts.maxAgeMs ?? this.d.maxAgeMs ?? 2000;
+    const now = this.d.clock.now();
+    if (this.latest && now - this.latest.at <= maxAge) return { node: this.latest.summary.node, pods: [] };
+    if (this.latestNode && now - this.latestNode.at <= maxAge) return this.latestNode.summary;
+    this.inFlightNode ??= this.collect(false).then((summary) => {
+      this.latestNode = { at: this.d.clock.now(), summary };
+      return summary;
+    }).finally(() => { this.inFlightNode = undefined; });
+    return this.inFlightNode;
   }
 
   /** Only CPU and memory of the node, its system containers, pods and containers. */
@@ -170,16 +188,16 @@ export class StatsProvider {
     return out;
   }
 
-  private async collect(): Promise<Summary> {
+  private async collect(withPods = true): Promise<Summary> {
     const { d } = this;
     const nowMs = d.clock.now();
     const now = rfc3339(nowMs);
     const selector = { labelSelector: { [MANAGED_LABEL]: d.nodeName } };
     const kubepods = `${d.paths.cgroupRoot.replace(/\/+$/, "")}/kubepods`;
     // The runtime's lists are the Summary's backbone: without them there is no answer (upstream: 500).
-    const [sandboxes, containers, criStats] = await Promise.all([
-      d.cri.listPodSandbox(selector), d.cri.listContainers(selector), d.cri.listContainerStats(selector),
-    ]);
+    const [sandboxes, containers, criStats] = withPods
+      ? await Promise.all([d.cri.listPodSandbox(selector), d.cri.listContainers(selector), d.cri.listContainerStats(selector)])
+      : [[], [], []];
     const [imageFs, root, podsCg, rootFs, logsFs, bootMs, limits] = await Promise.all([
       d.cri.imageFsInfo().catch(this.warn("ImageFsInfo")),
       d.cgroups.stats("/").catch(this.warn("root cgroup")),

@@ -27,12 +27,15 @@ function pod(name: string, opts: { memRequest?: string; priority?: number; criti
 /** A manager over fake observations (set `obs` between passes) and a fake pod killer that records evictions. */
 function setup(thresholds: Threshold[], pods: Pod[], transitionMs = 5 * 60_000, extra: Partial<ConstructorParameters<typeof EvictionManager>[0]> = {}) {
   const { clock, advance } = fakeClock();
-  const state = { obs: { signals: {}, pods: new Map() } as NodeObservation, evicted: [] as { name: string; grace: number; message: string }[], events: [] as string[], refuse: new Set<string>() };
+  const state = { podReads: 0, obs: { signals: {}, pods: new Map() } as NodeObservation, evicted: [] as { name: string; grace: number; message: string }[], events: [] as string[], refuse: new Set<string>() };
   const request = (p: Pod) => (p.spec.containers[0]!.resources?.requests?.memory ? parseQ(String(p.spec.containers[0]!.resources!.requests!.memory))! : 0);
   const twin = new TwinResourceAccounting();
   const m = new EvictionManager({
     thresholds, pressureTransitionPeriodMs: transitionMs, maxPodGracePeriodSeconds: 30, clock, log: createLogger(0, () => undefined),
-    observe: async () => state.obs,
+    observe: async (_fresh, withPods) => {
+      if (withPods) state.podReads++;
+      return state.obs;
+    },
     activePods: () => pods.filter((p) => !state.evicted.some((e) => e.name === p.metadata.name)),
     podRequest: (p) => request(p),
     containerRequest: (p) => request(p),
@@ -69,10 +72,11 @@ test("thresholds: quantities and percentages; zero disables; unsupported signals
     [{ signal: "memory.available", value: { quantity: MI }, gracePeriodMs: 30_000, minReclaim: { quantity: 5 * MI } }]);
 });
 
-test("no threshold met: no pressure, nothing evicted, every pod admitted", async () => {
+test("no threshold met: no pressure, nothing evicted, every pod admitted; per-pod stats are not read", async () => {
   const s = setup(hard(), [pod("a")]);
   s.observe(500, { a: 10 });
   assert.is(await s.m.synchronize(), undefined);
+  assert.is(s.state.podReads, 0, "node signals only");
   assert.equal(s.m.pressure(), { memory: false, disk: false, pid: false });
   assert.equal(s.m.admit(pod("b"), "BestEffort"), { admit: true });
 });

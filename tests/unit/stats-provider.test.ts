@@ -157,6 +157,18 @@ test("one sample is shared while younger than maxAgeMs; concurrent callers share
   assert.is.not(await provider.summary({ maxAgeMs: 0 }), c, "a caller may ask for a fresher sample");
 });
 
+test("nodeSummary: the node part without runtime lists or pods; a fresh full sample serves it", async () => {
+  const { provider, cri, clock } = setup();
+  const n = await provider.nodeSummary();
+  assert.equal(n.pods, []);
+  assert.is(cri.selectors.length, 0, "no ListPodSandbox");
+  assert.ok(n.node.memory?.workingSetBytes !== undefined && n.node.fs?.availableBytes !== undefined && n.node.runtime?.imageFs && n.node.rlimit);
+  clock.t += 2000;
+  const full = await provider.summary();
+  assert.is(cri.selectors.length, 1);
+  assert.is((await provider.nodeSummary()).node, full.node, "the full sample's node part");
+});
+
 test("working set is usage minus inactive file (never negative); available is limit minus working set, absent without a limit", () => {
   assert.equal(cgroupMemoryStats({ memoryUsageBytes: 100, memoryInactiveFileBytes: 30 }, 1000, "t"), { time: "t", availableBytes: 930, usageBytes: 100, workingSetBytes: 70 });
   assert.equal(cgroupMemoryStats({ memoryUsageBytes: 10, memoryInactiveFileBytes: 30 }, undefined, "t"), { time: "t", usageBytes: 10, workingSetBytes: 0 });
