@@ -15,8 +15,8 @@ import type { Logger } from "./log.ts";
 import { setRunningCounts, type KubeletMetrics } from "./metrics/kubeletMetrics.ts";
 import { GenericPleg } from "./pleg/genericPleg.ts";
 import { PodWorkers } from "./podWorkers.ts";
-import { findHostLeftovers, podDir, podLogDir, removePodFiles, removePodFromRuntime, type PodPaths } from "./podCleanup.ts";
-import { selectGarbage } from "./kuberuntime/containerGC.ts";
+import { podDir, removePodFiles, removePodFromRuntime, type PodPaths } from "./podCleanup.ts";
+import { PodGarbageCollector } from "./podGarbageCollector.ts";
 import type { CgroupLimits, Cgroups } from "./ports/cgroups.ts";
 import type { Clock } from "./ports/clock.ts";
 import type { Cri } from "./ports/cri.ts";
@@ -104,8 +104,7 @@ export class Kubelet {
   private readonly lastSynced = new Map<string, number>();
   private started = false;
   private gcTimer?: () => void;
-  /** Host leftovers seen by the previous GC pass (removed when seen again). */
-  private leftovers = new Set<string>();
+  private readonly gc: PodGarbageCollector;
 
   constructor(private readonly parts: KubeletParts) {
     this.reader = new RuntimeReader(parts.cri, parts.nodeName, {
@@ -116,6 +115,14 @@ export class Kubelet {
       logTail: (path, lines, maxBytes) => readLogTail(parts.fs, path, lines, maxBytes),
     });
     const m = parts.metrics;
+    this.gc = new PodGarbageCollector({
+      ...parts,
+      relisted: () => this.pleg.all(),
+      relistedPod: (uid) => this.pleg.status(uid),
+      wakeRelist: () => this.pleg.wake(),
+      isWanted: (uid) => this.records.has(uid),
+      isKnown: (uid) => this.records.has(uid) || this.removed.has(uid),
+    });
     this.workers = new PodWorkers((uid) => this.syncOne(uid), parts.clock, parts.log,
       m && ((type, ms) => m.podWorkerDuration.labels(type).observe(ms / 1000)));
     this.pleg = new GenericPleg(() => this.reader.readAll(), (uids) => uids.forEach((u) => this.workers.update(u)), parts.clock, parts.log, parts.relistPeriodMs ?? 1000,
@@ -246,57 +253,9 @@ export class Kubelet {
     });
   }
 
-  /**
-   * One GC pass: excess dead containers and dead sandboxes of wanted pods (pods no longer wanted are
-   * removed whole by their worker), then pod directories no pod owns any more.
-   */
-  async garbageCollect(): Promise<void> {
-    const p = this.parts;
-    const pods = [...this.pleg.all().values()].filter((pod) => this.records.has(pod.uid));
-    const garbage = selectGarbage(pods, (uid) => this.records.has(uid), p.clock.now());
-    for (const { pod, container } of garbage.containers) {
-      await p.cri.removeContainer(container.id).catch((err) => p.log.warn("container GC: remove failed", { id: container.id, err: String(err) }));
-      await p.fs.removeAll(`${podLogDir(p.paths, pod.namespace, pod.name, pod.uid)}/${container.name}/${container.restartCount}.log`);
-    }
-    for (const s of garbage.sandboxes) {
-      await p.cri.removePodSandbox(s.id).catch((err) => p.log.warn("sandbox GC: remove failed", { id: s.id, err: String(err) }));
-    }
-    const dirs = await p.fs.readDir(`${p.paths.rootDir}/pods`).catch(() => []);
-    for (const d of dirs) {
-      const uid = d.name;
-      if (this.records.has(uid) || this.removed.has(uid) || this.pleg.status(uid)) continue;
-      p.log.info(2, "removing orphaned pod directory", { podUID: uid });
-      try {
-        await p.volumes?.tearDownPod(uid);
-      } catch (err) {
-        p.log.warn("orphaned pod volumes not torn down yet", { podUID: uid, err: err instanceof Error ? err.message : String(err) });
-        continue;
-      }
-      await removePodFiles(p.fs, p.cgroups, p.paths, { uid, name: "", namespace: "", sandboxes: [], containers: [] }, undefined, p.log);
-    }
-    await this.collectHostLeftovers();
-    if (garbage.containers.length + garbage.sandboxes.length > 0) this.pleg.wake();
-  }
-
-  /**
-   * Log dirs and pod cgroups of pods that no runtime holds any more (a kubelet killed during
-   * cleanup leaves them). Removed only when seen in two passes in a row, so that a pod another
-   * kubelet is just creating on a shared runtime is never touched.
-   */
-  private async collectHostLeftovers(): Promise<void> {
-    const p = this.parts;
-    const found = await findHostLeftovers(p.fs, p.cgroups, p.cri, p.paths, (uid) => this.records.has(uid) || this.removed.has(uid));
-    const seen = new Set<string>();
-    for (const [uid, dir] of found.logDirs) {
-      seen.add(dir);
-      if (this.leftovers.has(dir)) await p.fs.removeAll(dir);
-      else p.log.info(3, "pod log dir without a pod", { podUID: uid, dir });
-    }
-    for (const [uid, path] of found.cgroups) {
-      seen.add(path);
-      if (this.leftovers.has(path) && !(await p.cgroups.remove(path))) p.log.warn("orphaned pod cgroup not removed (processes remain)", { podUID: uid, path });
-    }
-    this.leftovers = seen;
+  /** One GC pass (see PodGarbageCollector). */
+  garbageCollect(): Promise<void> {
+    return this.gc.collect();
   }
 
   /** Stops the loops; running containers keep running (a restarted kubelet adopts them). */
