@@ -23,6 +23,7 @@ SOCK=$RT/containerd.sock
 REG_ADDR=127.0.0.1:5000
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/scripts/env/containerd-config.sh"
 say() { echo "[bench-runtime $(date +%T)] $*"; }
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 mkdir -p "$RT" "$B/pids" "$B/logs"
@@ -33,42 +34,7 @@ up() {
   # the testbed's network definition as is: same bridge, same IPAM dataDir (shared lease store)
   cp "$TB/rt/cni/net.d/10-ktsnet.conflist" "$RT/cni/net.d/"
   cp "$TB/rt/certs.d/$REG_ADDR/hosts.toml" "$RT/certs.d/$REG_ADDR/"
-  cat > "$RT/config.toml" <<EOF
-version = 2
-root = "$RT/containerd/root"
-state = "$RT/containerd/state"
-required_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$SOCK"
-[ttrpc]
-  address = "$SOCK.ttrpc"
-[debug]
-  level = "warn"
-[plugins]
-  [plugins."io.containerd.grpc.v1.cri"]
-    sandbox_image = "$REG_ADDR/pause:latest"
-    stream_server_address = "127.0.0.1"
-    stream_server_port = "0"
-    enable_selinux = false
-    restrict_oom_score_adj = true
-    netns_mounts_under_state_dir = true
-    [plugins."io.containerd.grpc.v1.cri".containerd]
-      snapshotter = "overlayfs"
-      default_runtime_name = "runc"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-        runtime_type = "io.containerd.runc.v2"
-        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-          SystemdCgroup = false
-          Root = "$RT/containerd/runc"
-    [plugins."io.containerd.grpc.v1.cri".cni]
-      bin_dir = "/usr/lib/cni"
-      conf_dir = "$RT/cni/net.d"
-      max_conf_num = 1
-    [plugins."io.containerd.grpc.v1.cri".registry]
-      config_path = "$RT/certs.d"
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "$RT/containerd/opt"
-EOF
+  write_containerd_config "$RT/config.toml" "$RT" "$SOCK" "$REG_ADDR" warn
   if alive "$B/pids/containerd.pid"; then
     say "containerd already running (pid $(cat "$B/pids/containerd.pid"))"
   else

@@ -11,6 +11,7 @@
 # PIDs: $TB/pids/{registry,registry-auth,containerd}.pid (see runtime-down.sh).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/containerd-config.sh"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 TB=${KTS_ENV:-/tmp/kts}
 RT=$TB/rt
@@ -183,51 +184,7 @@ curl -sf -o /dev/null -u "$AUTH_USER:$AUTH_PASS" "http://$AUTH_ADDR/v2/busybox/m
 
 # ---------------------------------------------------------------- 4. containerd config + CNI
 mkdir -p "$RT/cni/net.d" "$RT/cni/ipam" "$RT/certs.d/$REG_ADDR" "$RT/containerd"
-cat > "$RT/config.toml" <<EOF
-version = 2
-root = "$RT/containerd/root"
-state = "$RT/containerd/state"
-disabled_plugins = []
-required_plugins = ["io.containerd.grpc.v1.cri"]
-
-[grpc]
-  address = "$SOCK"
-
-[ttrpc]
-  address = "$SOCK.ttrpc"
-
-[debug]
-  level = "info"
-
-[plugins]
-  [plugins."io.containerd.grpc.v1.cri"]
-    sandbox_image = "$REG_ADDR/pause:latest"
-    stream_server_address = "127.0.0.1"
-    stream_server_port = "0"
-    enable_selinux = false
-    # CAP_SYS_RESOURCE is missing from the capability bounding set on this VM, so runc cannot
-    # write a negative oom_score_adj (-998 for the sandbox). This clamps it to containerd's own (0).
-    restrict_oom_score_adj = true
-    # keep pod netns bind-mounts under the state dir instead of /var/run/netns
-    netns_mounts_under_state_dir = true
-    [plugins."io.containerd.grpc.v1.cri".containerd]
-      snapshotter = "overlayfs"
-      default_runtime_name = "runc"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-        runtime_type = "io.containerd.runc.v2"
-        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-          SystemdCgroup = false
-          Root = "$RT/containerd/runc"
-    [plugins."io.containerd.grpc.v1.cri".cni]
-      bin_dir = "/usr/lib/cni"
-      conf_dir = "$RT/cni/net.d"
-      max_conf_num = 1
-    [plugins."io.containerd.grpc.v1.cri".registry]
-      config_path = "$RT/certs.d"
-
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "$RT/containerd/opt"
-EOF
+write_containerd_config "$RT/config.toml" "$RT" "$SOCK" "$REG_ADDR" info
 cat > "$RT/certs.d/$REG_ADDR/hosts.toml" <<EOF
 server = "http://$REG_ADDR"
 
