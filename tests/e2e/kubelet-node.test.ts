@@ -4,12 +4,12 @@
  * when the kubelet is gone and Ready again when it returns, and restarts (SIGTERM, SIGKILL) that
  * restart no container.
  */
-import { readFileSync } from "node:fs";
-import { cpus, release, totalmem } from "node:os";
+import { cpus, totalmem } from "node:os";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { machineCapacity } from "../../hosts/node/nodeFacts.ts";
 import { eventually } from "../integration/support/eventually.ts";
+import { assertHealthyConditions, assertHostNodeInfo } from "./support/nodeChecks.ts";
 import { createNamespace, deleteNamespace, eventsAbout, getLease, getNode, getPod, mustRequest, readyCondition, waitNodeReady, waitPod } from "./support/apiObjects.ts";
 import { kubectl } from "./support/cluster.ts";
 import { ClusterKubelet } from "./support/clusterKubelet.ts";
@@ -50,23 +50,9 @@ test("the node registers Ready with capacity, allocatable, nodeInfo, conditions,
   // upstream multiplies by the percentage as a float32
   assert.is(st.allocatable!["ephemeral-storage"], binarySI(cap.ephemeralBytes - Math.trunc(cap.ephemeralBytes * Math.fround(0.1))), "nodefs.available 10% held back");
 
-  const info = st.nodeInfo!;
-  assert.is(info.machineID, readFileSync("/etc/machine-id", "utf8").trim());
-  assert.is(info.bootID, readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
-  assert.is(info.kernelVersion, release());
-  assert.is(info.osImage, readFileSync("/etc/os-release", "utf8").match(/^PRETTY_NAME="?([^"\n]*)"?/m)![1]);
-  assert.is(info.containerRuntimeVersion, "containerd://1.6.20");
-  assert.is(info.kubeletVersion, "v1.20.2");
-  assert.is(info.operatingSystem, "linux");
-  assert.is(info.architecture, "amd64");
-  assert.ok(info.systemUUID !== undefined, "systemUUID present");
+  assertHostNodeInfo(st.nodeInfo!);
 
-  assert.equal(st.conditions!.map((c) => [c.type, c.status, c.reason]), [
-    ["MemoryPressure", "False", "KubeletHasSufficientMemory"],
-    ["DiskPressure", "False", "KubeletHasNoDiskPressure"],
-    ["PIDPressure", "False", "KubeletHasSufficientPID"],
-    ["Ready", "True", "KubeletReady"],
-  ]);
+  assertHealthyConditions(st.conditions!);
   assert.equal(st.daemonEndpoints, { kubeletEndpoint: { Port: k.port } });
   assert.equal(st.addresses!.map((a) => a.type), ["InternalIP", "Hostname"]);
   assert.is(st.addresses![1]!.address, k.nodeName);

@@ -3,12 +3,12 @@
  * registration, status, Lease, the node lifecycle controller's view, and TLS bootstrap.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { cpus, release, totalmem } from "node:os";
+import { cpus, totalmem } from "node:os";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { CertificateSigningRequest, Lease, Node } from "../../bindings/kube/node.ts";
 import { eventually } from "../integration/support/eventually.ts";
+import { assertHealthyConditions, assertHostNodeInfo } from "./support/nodeChecks.ts";
 import { apiRequest } from "./support/cluster.ts";
 import { NodeAgentProcess } from "./support/nodeAgentProcess.ts";
 
@@ -57,23 +57,9 @@ test("the node registers and is Ready with its capacity, allocatable, nodeInfo, 
   const reserved = Math.trunc(res.capacity.ephemeralStorageBytes * Math.fround(0.1));
   assert.is(res.allocatable.ephemeralStorageBytes, res.capacity.ephemeralStorageBytes - reserved, "nodefs.available 10% held back");
 
-  const info = st.nodeInfo!;
-  assert.is(info.machineID, readFileSync("/etc/machine-id", "utf8").trim());
-  assert.is(info.bootID, readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
-  assert.is(info.kernelVersion, release());
-  assert.is(info.osImage, readFileSync("/etc/os-release", "utf8").match(/^PRETTY_NAME="?([^"\n]*)"?/m)![1]);
-  assert.is(info.containerRuntimeVersion, "containerd://1.6.20");
-  assert.is(info.kubeletVersion, "v1.20.2");
-  assert.is(info.kubeProxyVersion, "v1.20.2");
-  assert.is(info.operatingSystem, "linux");
-  assert.is(info.architecture, "amd64");
+  assertHostNodeInfo(st.nodeInfo!);
 
-  assert.equal(st.conditions!.map((c) => [c.type, c.status, c.reason]), [
-    ["MemoryPressure", "False", "KubeletHasSufficientMemory"],
-    ["DiskPressure", "False", "KubeletHasNoDiskPressure"],
-    ["PIDPressure", "False", "KubeletHasSufficientPID"],
-    ["Ready", "True", "KubeletReady"],
-  ]);
+  assertHealthyConditions(st.conditions!);
   assert.is(ready(node)!.message, "kubelet is posting ready status");
   assert.equal(st.daemonEndpoints, { kubeletEndpoint: { Port: 10250 } });
   assert.equal(st.addresses!.map((a) => a.type), ["InternalIP", "Hostname"]);
