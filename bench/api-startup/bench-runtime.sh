@@ -48,13 +48,7 @@ up() {
   done
   ctr --address "$SOCK" plugins ls | grep -qE 'io.containerd.grpc.v1 +cri +.* ok' \
     || { echo "bench containerd: CRI plugin not ok"; tail -20 "$B/logs/containerd.log"; exit 1; }
-  for name in pause busybox; do
-    ref=$REG_ADDR/$name:latest
-    if ! ctr --address "$SOCK" -n k8s.io images ls -q | grep -qx "$ref"; then
-      say "pulling $ref"
-      ctr --address "$SOCK" -n k8s.io images pull --plain-http "$ref" >/dev/null
-    fi
-  done
+  prepull_images "$SOCK" "$REG_ADDR" say
   say "containerd pid $(cat "$B/pids/containerd.pid") on $SOCK"
 }
 

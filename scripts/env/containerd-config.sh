@@ -3,6 +3,8 @@
 # config both the testbed (runtime-up.sh) and the api-startup benchmark's own containerd
 # (bench/api-startup/bench-runtime.sh) run with: CRI plugin, cgroupfs runc, overlayfs, CNI from
 # $RT/cni/net.d, registry host configs from $RT/certs.d, everything else under $RT.
+# prepull_images SOCK REG_ADDR LOGFN pulls the pause and busybox images the CRI tests and
+# benchmarks start pods from into the k8s.io namespace, unless present.
 write_containerd_config() {
   local file=$1 rt=$2 sock=$3 reg=$4 level=$5
   cat > "$file" <<CONFIG
@@ -50,4 +52,15 @@ required_plugins = ["io.containerd.grpc.v1.cri"]
   [plugins."io.containerd.internal.v1.opt"]
     path = "$rt/containerd/opt"
 CONFIG
+}
+
+prepull_images() {
+  local sock=$1 reg=$2 say=$3 name ref
+  for name in pause busybox; do
+    ref=$reg/$name:latest
+    if ! ctr --address "$sock" -n k8s.io images ls -q | grep -qx "$ref"; then
+      "$say" "pulling $ref into namespace k8s.io"
+      ctr --address "$sock" -n k8s.io images pull --plain-http "$ref" >/dev/null
+    fi
+  done
 }

@@ -246,13 +246,7 @@ ctr --address "$SOCK" plugins ls | grep -E 'io.containerd.grpc.v1 +cri +.* ok' >
   || { echo "containerd CRI plugin not ok"; ctr --address "$SOCK" plugins ls | grep cri; exit 1; }
 
 # ---------------------------------------------------------------- 6. pre-pull images for CRI
-for name in pause busybox; do
-  ref=$REG_ADDR/$name:latest
-  if ! ctr --address "$SOCK" -n k8s.io images ls -q | grep -qx "$ref"; then
-    log "pulling $ref into namespace k8s.io"
-    ctr --address "$SOCK" -n k8s.io images pull --plain-http "$ref" >/dev/null
-  fi
-done
+prepull_images "$SOCK" "$REG_ADDR" log
 log "containerd pid $(cat "$TB/pids/containerd.pid") socket $SOCK; k8s.io images: $(ctr --address "$SOCK" -n k8s.io images ls -q | grep -v '^sha256' | tr '\n' ' ')"
 
 # ---------------------------------------------------------------- 7. probe test images (gRPC health server)
